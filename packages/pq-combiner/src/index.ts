@@ -1,0 +1,2 @@
+/** APQ-MLS combiner: not implemented yet. */
+export const COMBINER_REVISION = "mlswg/mls-combiner@70d6be0";

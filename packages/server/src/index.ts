@@ -1,0 +1,2 @@
+/** Delivery service: not implemented yet. */
+export const SERVER_API_VERSION = "v1";
