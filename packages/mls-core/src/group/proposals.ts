@@ -1,0 +1,369 @@
+import type { CipherSuite } from "../crypto/provider.js";
+import { ValidationError } from "../errors.js";
+import {
+  isDefaultProposal,
+  requiredCapabilities,
+  summarizeCredentialTypes,
+  supportsGroupContextExtensions,
+  supportsRequiredCapabilities,
+  validateLeafNode,
+} from "../tree/leafNodeValidation.js";
+import type { RatchetTree } from "../tree/ratchetTree.js";
+import { type LeafIndex, toLeafIndex } from "../treemath.js";
+import { bytesEqual } from "../util/bytes.js";
+import {
+  isGrease,
+  LeafNodeSource,
+  ProposalType,
+  PSKType,
+  ResumptionPSKUsage,
+  SenderType,
+} from "../wire/enums.js";
+import { checkUniqueExtensions, type Extension } from "../wire/extension.js";
+import type { Sender } from "../wire/framing.js";
+import type { KeyPackage } from "../wire/keyPackage.js";
+import type { LeafNode } from "../wire/leafNode.js";
+import type { Proposal, ReInitProposal } from "../wire/proposal.js";
+import type { PreSharedKeyID } from "../wire/psk.js";
+import type { GroupConfig } from "./config.js";
+import { validateKeyPackage } from "./keyPackage.js";
+
+/**
+ * Proposal list validation (RFC 9420 §12.2) and application (§12.3). Each rule throws a
+ * `ValidationError` whose `rule` names the section; the exported `ProposalRule` constants let
+ * tests name the rule they break.
+ */
+
+/** A proposal as committed, with who proposed it. */
+export interface CommittedProposal {
+  readonly proposal: Proposal;
+  readonly sender: Sender;
+}
+
+export interface ProposalContext {
+  readonly suite: CipherSuite;
+  readonly config: GroupConfig;
+  readonly groupId: Uint8Array;
+  readonly version: number;
+  /** The tree of the current epoch (not modified). */
+  readonly tree: RatchetTree;
+  readonly groupContextExtensions: readonly Extension[];
+}
+
+/** The committer: a member's leaf, or a joiner sending an external commit. */
+export type Committer =
+  | { readonly kind: "member"; readonly leaf: LeafIndex }
+  | { readonly kind: "external" };
+
+/** Proposal types that require the commit to carry a path (§12.4). */
+const PATH_REQUIRED = new Set<number>([
+  ProposalType.update,
+  ProposalType.remove,
+  ProposalType.external_init,
+  ProposalType.group_context_extensions,
+]);
+
+/** Proposal types an `external` sender may send (§12.1.8). */
+const EXTERNAL_SENDER_TYPES = new Set<number>([
+  ProposalType.add,
+  ProposalType.remove,
+  ProposalType.psk,
+  ProposalType.reinit,
+  ProposalType.group_context_extensions,
+]);
+
+export function pathRequired(proposals: readonly CommittedProposal[]): boolean {
+  return (
+    proposals.length === 0 || proposals.some((p) => PATH_REQUIRED.has(p.proposal.proposalType))
+  );
+}
+
+const R = "RFC9420 §12.2";
+
+function fail(rule: string, message: string): never {
+  throw new ValidationError(rule, message);
+}
+
+function pskIdKey(id: PreSharedKeyID): string {
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return id.psktype === PSKType.external
+    ? `e:${hex(id.pskId)}:${hex(id.pskNonce)}`
+    : `r:${id.usage}:${hex(id.pskGroupId)}:${id.pskEpoch}:${hex(id.pskNonce)}`;
+}
+
+/**
+ * §12.1.8 / §6.1: who may send which proposal. Checked when a proposal is received and again
+ * when it is committed.
+ */
+export function checkProposalSender(p: Proposal, sender: Sender): void {
+  switch (sender.senderType) {
+    case SenderType.member:
+      return;
+    case SenderType.external:
+      if (!EXTERNAL_SENDER_TYPES.has(p.proposalType))
+        fail(
+          "RFC9420 §12.1.8",
+          `an external sender may not send a proposal of type ${p.proposalType}`,
+        );
+      return;
+    case SenderType.new_member_proposal:
+      if (p.proposalType !== ProposalType.add)
+        fail("RFC9420 §6.1", "a new_member_proposal sender may only propose Add");
+      return;
+    case SenderType.new_member_commit:
+      return;
+  }
+}
+
+/** Per-proposal rules that need no other proposal (§12.1.x). */
+function checkSingle(p: Proposal, sender: Sender, ctx: ProposalContext): void {
+  checkProposalSender(p, sender);
+  switch (p.proposalType) {
+    case ProposalType.update:
+      if (sender.senderType !== SenderType.member)
+        fail("RFC9420 §12.1.2", "only a member can send an Update");
+      return;
+    case ProposalType.remove:
+      if (ctx.tree.leaf(toLeafIndex(p.removed)) === undefined || p.removed >= ctx.tree.leafCount)
+        fail("RFC9420 §12.1.3", `Remove of leaf ${p.removed}, which is blank or outside the tree`);
+      return;
+    case ProposalType.psk:
+      if (p.psk.pskNonce.length !== ctx.suite.kdf.Nh)
+        fail("RFC9420 §12.1.4", "psk_nonce must be KDF.Nh bytes long");
+      if (
+        p.psk.psktype === PSKType.resumption &&
+        (p.psk.usage === ResumptionPSKUsage.reinit || p.psk.usage === ResumptionPSKUsage.branch)
+      )
+        fail("RFC9420 §12.1.4", "resumption PSKs with usage reinit or branch cannot be proposed");
+      if (p.psk.psktype === PSKType.resumption && p.psk.usage !== ResumptionPSKUsage.application)
+        fail("RFC9420 §12.1.4", `unknown resumption PSK usage ${p.psk.usage}`);
+      return;
+    case ProposalType.reinit:
+      if (p.version < ctx.version) fail("RFC9420 §12.1.5", "ReInit to a lower protocol version");
+      return;
+    case ProposalType.group_context_extensions:
+      checkUniqueExtensions(p.extensions, "GroupContextExtensions");
+      for (const e of p.extensions)
+        if (isGrease(e.extensionType))
+          fail("RFC9420 §13.5", "GREASE values must not appear in GroupContext extensions");
+      return;
+    default:
+      return;
+  }
+}
+
+/** §12.2 Proposal List Validation, the rules that concern the list as a whole. */
+export function validateProposalList(
+  list: readonly CommittedProposal[],
+  committer: Committer,
+  ctx: ProposalContext,
+): void {
+  for (const { proposal, sender } of list) checkSingle(proposal, sender, ctx);
+  if (committer.kind === "external") {
+    validateExternalCommitList(list);
+    return;
+  }
+
+  const touched = new Set<number>();
+  const psks = new Set<string>();
+  let gce = 0;
+  for (const { proposal: p, sender } of list) {
+    switch (p.proposalType) {
+      case ProposalType.update: {
+        const leaf = (sender as { leafIndex: number }).leafIndex;
+        if (leaf === committer.leaf) fail(R, "the committer cannot commit its own Update");
+        if (touched.has(leaf)) fail(R, `more than one Update/Remove for leaf ${leaf}`);
+        touched.add(leaf);
+        break;
+      }
+      case ProposalType.remove:
+        if (p.removed === committer.leaf) fail(R, "the committer cannot remove itself");
+        if (touched.has(p.removed)) fail(R, `more than one Update/Remove for leaf ${p.removed}`);
+        touched.add(p.removed);
+        break;
+      case ProposalType.psk: {
+        const k = pskIdKey(p.psk);
+        if (psks.has(k)) fail(R, "two PreSharedKey proposals for the same PreSharedKeyID");
+        psks.add(k);
+        break;
+      }
+      case ProposalType.group_context_extensions:
+        if (++gce > 1) fail(R, "more than one GroupContextExtensions proposal");
+        break;
+      case ProposalType.reinit:
+        if (list.length > 1) fail(R, "a ReInit must be the only proposal of its commit");
+        break;
+      case ProposalType.external_init:
+        fail(R, "an ExternalInit can only appear in an external commit");
+        break;
+      default:
+        if (!isDefaultProposal(p.proposalType)) {
+          const proposalType = (p as Proposal).proposalType;
+          for (const [, m] of ctx.tree.members())
+            if (!m.capabilities.proposals.includes(proposalType))
+              fail(R, `a member does not support proposal type ${proposalType}`);
+        }
+    }
+  }
+
+  // Adds: no two for the same client, none for a client already in the group (unless removed).
+  const adds = list.filter((x) => x.proposal.proposalType === ProposalType.add);
+  const removed = new Set(
+    list.flatMap((x) =>
+      x.proposal.proposalType === ProposalType.remove ? [x.proposal.removed] : [],
+    ),
+  );
+  const same = ctx.config.identity.isSameClient;
+  for (let i = 0; i < adds.length; i++) {
+    const a = (adds[i]!.proposal as { keyPackage: KeyPackage }).keyPackage.leafNode;
+    for (let j = 0; j < i; j++) {
+      const b = (adds[j]!.proposal as { keyPackage: KeyPackage }).keyPackage.leafNode;
+      if (bytesEqual(a.signatureKey, b.signatureKey) || same?.(a.credential, b.credential))
+        fail(R, "two Adds for the same client");
+    }
+    for (const [index, m] of ctx.tree.members()) {
+      if (removed.has(index)) continue;
+      if (bytesEqual(a.signatureKey, m.signatureKey) || same?.(a.credential, m.credential))
+        fail(R, `an Add for a client already in the group (leaf ${index})`);
+    }
+  }
+}
+
+/** §12.2 rules for an external commit's proposal list. */
+function validateExternalCommitList(list: readonly CommittedProposal[]): void {
+  let inits = 0;
+  let removes = 0;
+  for (const { proposal: p } of list) {
+    if (p.proposalType === ProposalType.external_init) inits++;
+    else if (p.proposalType === ProposalType.remove) removes++;
+    else if (p.proposalType !== ProposalType.psk)
+      fail(R, `an external commit may not contain a proposal of type ${p.proposalType}`);
+  }
+  if (inits !== 1) fail(R, "an external commit needs exactly one ExternalInit");
+  if (removes > 1) fail(R, "an external commit may remove at most one member");
+}
+
+/** What applying a proposal list produced (§12.3). */
+export interface AppliedProposals {
+  readonly tree: RatchetTree;
+  readonly extensions: readonly Extension[];
+  /** Leaves added, in proposal order, with their KeyPackages. */
+  readonly added: { leaf: LeafIndex; keyPackage: KeyPackage }[];
+  readonly removed: LeafIndex[];
+  readonly updated: LeafIndex[];
+  readonly psks: PreSharedKeyID[];
+  readonly externalInit?: Uint8Array;
+  readonly reinit?: ReInitProposal;
+  readonly pathRequired: boolean;
+}
+
+/**
+ * Validates each Add and Update against the group's (new) parameters and applies the list to a
+ * copy of the tree, in the order §12.3 prescribes: GroupContextExtensions, Updates, Removes, Adds
+ * (in order), then notes PSKs, ExternalInit and ReInit.
+ */
+export async function applyProposals(
+  list: readonly CommittedProposal[],
+  ctx: ProposalContext,
+): Promise<AppliedProposals> {
+  const tree = ctx.tree.clone();
+  const gce = list.find((x) => x.proposal.proposalType === ProposalType.group_context_extensions);
+  const extensions =
+    gce === undefined
+      ? ctx.groupContextExtensions
+      : (gce.proposal as { extensions: Extension[] }).extensions;
+  const now = ctx.config.checkReceivedLifetimes ? ctx.config.now() : undefined;
+  const credentialTypes = summarizeCredentialTypes([...tree.members()].map(([, l]) => l));
+
+  const updated: LeafIndex[] = [];
+  for (const { proposal: p, sender } of list) {
+    if (p.proposalType !== ProposalType.update) continue;
+    const leaf = toLeafIndex((sender as { leafIndex: number }).leafIndex);
+    const old = tree.leaf(leaf);
+    if (old === undefined) fail("RFC9420 §12.1.2", "Update from a blank leaf");
+    await validateLeafNode(p.leafNode, {
+      suite: ctx.suite,
+      expectedSource: LeafNodeSource.update,
+      position: { groupId: ctx.groupId, leafIndex: leaf },
+      groupContextExtensions: extensions,
+      identity: ctx.config.identity,
+      credentialContext: "update",
+      credentialTypes,
+      ...(now === undefined ? {} : { now }),
+    });
+    if (bytesEqual(p.leafNode.encryptionKey, old.encryptionKey))
+      fail("RFC9420 §7.3", "an Update must change the leaf's encryption key");
+    tree.setLeaf(leaf, p.leafNode);
+    tree.blankDirectPath(leaf);
+    updated.push(leaf);
+  }
+
+  const removed: LeafIndex[] = [];
+  for (const { proposal: p } of list) {
+    if (p.proposalType !== ProposalType.remove) continue;
+    const leaf = toLeafIndex(p.removed);
+    tree.setLeaf(leaf, undefined);
+    tree.blankDirectPath(leaf);
+    removed.push(leaf);
+  }
+  if (removed.length > 0) tree.truncate();
+
+  const added: { leaf: LeafIndex; keyPackage: KeyPackage }[] = [];
+  for (const { proposal: p } of list) {
+    if (p.proposalType !== ProposalType.add) continue;
+    await validateKeyPackage(p.keyPackage, {
+      suite: ctx.suite,
+      version: ctx.version,
+      groupContextExtensions: extensions,
+      identity: ctx.config.identity,
+      credentialTypes,
+      maxLifetime: ctx.config.maxLifetime,
+      ...(now === undefined ? {} : { now }),
+    });
+    if (!supportsGroupContextExtensions(p.keyPackage.leafNode.capabilities, extensions))
+      fail("RFC9420 §13.4", "the new member does not support the group's extensions");
+    added.push({ leaf: tree.addLeaf(p.keyPackage.leafNode), keyPackage: p.keyPackage });
+  }
+
+  if (gce !== undefined) {
+    // §12.1.7 / §13.4: every member after this commit must support the new extensions.
+    const req = requiredCapabilities(extensions);
+    for (const [index, m] of tree.members()) {
+      if (!supportsRequiredCapabilities(m.capabilities, req))
+        fail("RFC9420 §12.1.7", `member ${index} lacks a newly required capability`);
+      if (!supportsGroupContextExtensions(m.capabilities, extensions))
+        fail("RFC9420 §12.1.7", `member ${index} does not support a GroupContext extension`);
+    }
+  }
+
+  // §7.3: signature and encryption keys stay unique in the tree.
+  const fresh: LeafNode[] = [
+    ...updated.map((l) => tree.leaf(l)!),
+    ...added.map((a) => a.keyPackage.leafNode),
+  ];
+  for (const l of fresh) {
+    if (tree.signatureKeyCount(l.signatureKey) > 1)
+      fail("RFC9420 §7.3", "a new or updated leaf reuses a signature key already in the tree");
+    if (tree.encryptionKeyCount(l.encryptionKey) > 1)
+      fail("RFC9420 §7.3", "a new or updated leaf reuses an encryption key already in the tree");
+  }
+
+  const psks = list.flatMap((x) =>
+    x.proposal.proposalType === ProposalType.psk ? [x.proposal.psk] : [],
+  );
+  const init = list.find((x) => x.proposal.proposalType === ProposalType.external_init);
+  const reinit = list.find((x) => x.proposal.proposalType === ProposalType.reinit);
+  return {
+    tree,
+    extensions,
+    added,
+    removed,
+    updated,
+    psks,
+    ...(init === undefined
+      ? {}
+      : { externalInit: (init.proposal as { kemOutput: Uint8Array }).kemOutput }),
+    ...(reinit === undefined ? {} : { reinit: reinit.proposal as ReInitProposal }),
+    pathRequired: pathRequired(list),
+  };
+}
