@@ -216,14 +216,16 @@ export interface CreateCommitInput {
   readonly leafExtensions?: Extension[];
   /** Extra GroupInfo extensions for the Welcome (e.g. GREASE). */
   readonly groupInfoExtensions?: Extension[];
+  /** Also produce a signed GroupInfo of the new epoch for external joiners. */
+  readonly groupInfo: boolean;
 }
 
 export interface CreatedCommit {
   readonly staged: StagedCommit;
   readonly authContent: AuthenticatedContent;
   readonly welcome?: Welcome;
-  /** GroupInfo of the new epoch with ratchet_tree and external_pub, signed. */
-  readonly groupInfo: GroupInfo;
+  /** GroupInfo of the new epoch with ratchet_tree and external_pub, when asked for. */
+  readonly groupInfo?: GroupInfo;
 }
 
 /** §12.4.1 Creating a Commit. */
@@ -328,29 +330,34 @@ export async function createCommit(
     auth: { signature, confirmationTag: fin.confirmationTag },
   };
 
-  const externalPub = await suite.hpke.kem.deriveKeyPair(fin.next.secrets.externalSecret);
-  const groupInfo = await signGroupInfo(suite, state.signaturePrivateKey, {
-    groupContext: fin.next.groupContext,
-    extensions: [
+  // GroupInfo for external joiners (with ratchet_tree and external_pub): only when asked for,
+  // since it encodes the whole tree.
+  const signInfo = (extensions: Extension[]) =>
+    signGroupInfo(suite, state.signaturePrivateKey, {
+      groupContext: fin.next.groupContext,
+      extensions,
+      confirmationTag: fin.confirmationTag,
+      signer: me,
+    });
+  let groupInfo: GroupInfo | undefined;
+  if (input.groupInfo) {
+    const externalPub = await suite.hpke.kem.deriveKeyPair(fin.next.secrets.externalSecret);
+    groupInfo = await signInfo([
       ratchetTreeExtension(tree.toNodes()),
       externalPubExtension(externalPub.publicKey),
       ...(input.groupInfoExtensions ?? []),
-    ],
-    confirmationTag: fin.confirmationTag,
-    signer: me,
-  });
+    ]);
+  }
 
   let welcome: Welcome | undefined;
   if (applied.added.length > 0) {
+    const welcomeInfo =
+      input.ratchetTreeInWelcome
+        ? (groupInfo ??
+          (await signInfo([ratchetTreeExtension(tree.toNodes()), ...(input.groupInfoExtensions ?? [])])))
+        : await signInfo(input.groupInfoExtensions ?? []);
     welcome = await createWelcome(suite, {
-      groupInfo: input.ratchetTreeInWelcome
-        ? groupInfo
-        : await signGroupInfo(suite, state.signaturePrivateKey, {
-            groupContext: fin.next.groupContext,
-            extensions: input.groupInfoExtensions ?? [],
-            confirmationTag: fin.confirmationTag,
-            signer: me,
-          }),
+      groupInfo: welcomeInfo,
       joinerSecret: fin.joinerSecret,
       welcomeSecret: fin.welcomeSecret,
       psks: applied.psks,
@@ -369,7 +376,7 @@ export async function createCommit(
     staged: stagedFrom(state, fin.next, content.sender, committed, applied, false, withPath),
     authContent,
     ...(welcome === undefined ? {} : { welcome }),
-    groupInfo,
+    ...(groupInfo === undefined ? {} : { groupInfo }),
   };
 }
 

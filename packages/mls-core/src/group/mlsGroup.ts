@@ -126,13 +126,18 @@ export interface CommitOptions {
   readonly authenticatedData?: Uint8Array;
   /** Put the ratchet tree into the Welcome (default true). */
   readonly ratchetTreeInWelcome?: boolean;
+  /**
+   * Also return a signed GroupInfo of the new epoch (with ratchet_tree and external_pub) for
+   * external joiners (default false: it encodes the whole tree).
+   */
+  readonly groupInfo?: boolean;
 }
 
 export interface CommitResult {
   readonly commit: MLSMessage;
   readonly welcome?: MLSMessage;
-  /** The GroupInfo of the new epoch (with ratchet_tree and external_pub) for external joins. */
-  readonly groupInfo: MLSMessage;
+  /** The GroupInfo of the new epoch, when `groupInfo: true` was asked for. */
+  readonly groupInfo?: MLSMessage;
   /** Merge with `group.merge(staged)` once the delivery service accepted the commit. */
   readonly staged: StagedCommit;
 }
@@ -368,6 +373,14 @@ export class MlsGroup {
         publicMessage,
       },
     };
+  }
+
+  /**
+   * A group object over an epoch state built by other means (tools that synthesise large groups,
+   * e.g. benchmarks). The state must be internally consistent; nothing is re-validated.
+   */
+  static fromEpochState(state: EpochState, config: Partial<GroupConfig> = {}, psks: PskStore = NO_PSKS): MlsGroup {
+    return new MlsGroup(state, groupConfig(config), psks);
   }
 
   /**
@@ -710,6 +723,7 @@ export class MlsGroup {
           : WireFormat.mls_private_message,
       authenticatedData: o.authenticatedData ?? new Uint8Array(0),
       ratchetTreeInWelcome: o.ratchetTreeInWelcome ?? true,
+      groupInfo: o.groupInfo ?? false,
     });
     const commit = await this.protect(created.authContent);
     return {
@@ -723,11 +737,15 @@ export class MlsGroup {
               welcome: created.welcome,
             } as MLSMessage,
           }),
-      groupInfo: {
-        version: ProtocolVersion.mls10,
-        wireFormat: WireFormat.mls_group_info,
-        groupInfo: created.groupInfo,
-      },
+      ...(created.groupInfo === undefined
+        ? {}
+        : {
+            groupInfo: {
+              version: ProtocolVersion.mls10,
+              wireFormat: WireFormat.mls_group_info,
+              groupInfo: created.groupInfo,
+            } as MLSMessage,
+          }),
       staged: created.staged,
     };
   }
