@@ -40,9 +40,9 @@ import {
   confirmationTagFor,
   type EpochState,
   encodeGroupContext,
+  epochTrees,
   interimAfter,
   type NodeKey,
-  newSecretTree,
   runKeySchedule,
 } from "./epoch.js";
 import { externalPubExtension, ratchetTreeExtension, signGroupInfo } from "./groupInfo.js";
@@ -61,6 +61,19 @@ import {
  * StagedCommit holding the next epoch; nothing in the current epoch changes until the caller
  * merges it, and a discarded StagedCommit leaves no trace.
  */
+
+/**
+ * extensions §2.3: SafeExportSecret of the epoch a staged commit creates, e.g. for a committer
+ * that needs a secret of the new epoch before merging. The export is consumed in that epoch: it
+ * cannot be taken again after the merge.
+ */
+export function stagedSafeExportSecret(
+  staged: StagedCommit,
+  componentId: number,
+): Promise<Uint8Array> {
+  if (staged.selfRemoved) throw new UsageError("a removed member has no new epoch");
+  return staged.next.exporterTree.safeExportSecret(componentId);
+}
 
 /** A commit that has been created or verified but not yet applied. */
 export interface StagedCommit {
@@ -93,6 +106,7 @@ function proposalContext(state: EpochState, config: GroupConfig): ProposalContex
     version: state.groupContext.version,
     tree: state.tree,
     groupContextExtensions: state.groupContext.extensions,
+    newEpoch: state.groupContext.epoch + 1n,
   };
 }
 
@@ -192,9 +206,8 @@ async function finishEpoch(
     interimTranscriptHash: await interimAfter(suite, confirmed, confirmationTag),
     confirmationTag,
     secrets: ks.secrets,
-    secretTree: newSecretTree(suite, ks.secrets, a.tree, runtime.config.secretTree),
+    ...epochTrees(suite, ks.secrets, a.tree, runtime.config.secretTree),
   };
-  wipe(ks.secrets.encryptionSecret);
   return { next, joinerSecret: ks.joinerSecret, welcomeSecret: ks.welcomeSecret, confirmationTag };
 }
 
@@ -236,7 +249,9 @@ export async function createCommit(
 ): Promise<CreatedCommit> {
   const suite = state.suite;
   const me = state.myLeaf;
-  const committed = input.proposals.map((p) => ("byValue" in p ? p.byValue : p.proposal));
+  const committed: CommittedProposal[] = input.proposals.map((p) =>
+    "byValue" in p ? p.byValue : { ...p.proposal, byReference: true },
+  );
   const ctx = proposalContext(state, runtime.config);
   validateProposalList(committed, { kind: "member", leaf: me }, ctx);
   const applied = await applyProposals(committed, ctx);
@@ -351,11 +366,13 @@ export async function createCommit(
 
   let welcome: Welcome | undefined;
   if (applied.added.length > 0) {
-    const welcomeInfo =
-      input.ratchetTreeInWelcome
-        ? (groupInfo ??
-          (await signInfo([ratchetTreeExtension(tree.toNodes()), ...(input.groupInfoExtensions ?? [])])))
-        : await signInfo(input.groupInfoExtensions ?? []);
+    const welcomeInfo = input.ratchetTreeInWelcome
+      ? (groupInfo ??
+        (await signInfo([
+          ratchetTreeExtension(tree.toNodes()),
+          ...(input.groupInfoExtensions ?? []),
+        ])))
+      : await signInfo(input.groupInfoExtensions ?? []);
     welcome = await createWelcome(suite, {
       groupInfo: welcomeInfo,
       joinerSecret: fin.joinerSecret,
@@ -485,7 +502,7 @@ export async function processCommit(
       p.proposal.proposalType === ProposalType.psk ? [p.proposal.psk] : [],
     ),
   );
-  const applied = await applyProposals(proposals, ctx);
+  const applied = await applyProposals(proposals, ctx, isExternal);
   const tree = applied.tree;
   if (applied.pathRequired && commit.path === undefined)
     throw new ValidationError("RFC9420 §12.4", "this commit must carry an UpdatePath");
@@ -665,9 +682,10 @@ export async function createExternalCommit(
     version: i.groupContext.version,
     tree: i.tree,
     groupContextExtensions: i.groupContext.extensions,
+    newEpoch: i.groupContext.epoch + 1n,
   };
   validateProposalList(proposals, { kind: "external" }, ctx);
-  const applied = await applyProposals(proposals, ctx);
+  const applied = await applyProposals(proposals, ctx, true);
   const tree = applied.tree;
   const me = tree.leftmostBlankLeaf();
   const base: EpochBase = {

@@ -1,3 +1,4 @@
+import type { ComponentHandler } from "../extensions/components.js";
 import { DEFAULT_SECRET_TREE_OPTIONS, type SecretTreeOptions } from "../schedule/secretTree.js";
 import { acceptAllIdentities, type IdentityProvider } from "./identity.js";
 
@@ -30,6 +31,11 @@ export interface GroupConfig {
   readonly handshakeAsPublicMessage: boolean;
   /** How many resumption PSKs of past epochs to keep (§8.6). */
   readonly retainedResumptionPsks: number;
+  /**
+   * Application components this client knows (draft-ietf-mls-extensions §2), by ComponentID.
+   * AppDataUpdate and AppEphemeral proposals for any other component are invalid.
+   */
+  readonly components: ReadonlyMap<number, ComponentHandler>;
 }
 
 /** Pads to a multiple of 32 bytes: hides small length differences at little cost. */
@@ -47,6 +53,7 @@ export const DEFAULT_GROUP_CONFIG: GroupConfig = {
   maxLifetime: 90n * 24n * 3600n,
   handshakeAsPublicMessage: false,
   retainedResumptionPsks: 8,
+  components: new Map(),
 };
 
 export function groupConfig(overrides: Partial<GroupConfig> = {}): GroupConfig {

@@ -1,5 +1,6 @@
 import { encodeBytes } from "../codec/codec.js";
 import type { CipherSuite } from "../crypto/provider.js";
+import { ExporterTree } from "../schedule/exporterTree.js";
 import {
   deriveEpochSecret,
   deriveEpochSecrets,
@@ -34,6 +35,8 @@ export interface EpochState {
   readonly confirmationTag: Uint8Array;
   readonly secrets: EpochSecrets;
   readonly secretTree: SecretTree;
+  /** draft-ietf-mls-extensions §2.3 SafeExportSecret, one consumable secret per component. */
+  readonly exporterTree: ExporterTree;
 }
 
 export interface NodeKey {
@@ -107,11 +110,16 @@ export function confirmationTagFor(
   return computeConfirmationTag(suite, secrets.confirmationKey, confirmedTranscriptHash);
 }
 
-export function newSecretTree(
+/** The two per-epoch trees; their root secrets are wiped from `secrets` once copied in. */
+export function epochTrees(
   suite: CipherSuite,
   secrets: EpochSecrets,
   tree: RatchetTree,
   options: SecretTreeOptions,
-): SecretTree {
-  return new SecretTree(suite, secrets.encryptionSecret, tree.leafCount, options);
+): { secretTree: SecretTree; exporterTree: ExporterTree } {
+  const secretTree = new SecretTree(suite, secrets.encryptionSecret, tree.leafCount, options);
+  const exporterTree = new ExporterTree(suite, secrets.applicationExportSecret);
+  wipe(secrets.encryptionSecret);
+  wipe(secrets.applicationExportSecret);
+  return { secretTree, exporterTree };
 }

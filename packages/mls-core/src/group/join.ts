@@ -27,10 +27,10 @@ import {
   confirmationTagFor,
   type EpochState,
   encodeGroupContext,
+  epochTrees,
   fromJoinerSecret,
   interimAfter,
   type NodeKey,
-  newSecretTree,
 } from "./epoch.js";
 import { ratchetTreeFromExtensions, verifyGroupInfoSignature } from "./groupInfo.js";
 import { type KeyPackageBundle, keyPackageRef } from "./keyPackage.js";
@@ -195,8 +195,7 @@ export async function joinFromWelcome(i: JoinInput): Promise<Joined> {
     ),
     confirmationTag: gi.confirmationTag,
     secrets,
-    secretTree: newSecretTree(suite, secrets, tree, i.config.secretTree),
+    ...epochTrees(suite, secrets, tree, i.config.secretTree),
   };
-  wipe(secrets.encryptionSecret);
   return { state, groupInfo: gi, psks: gs.psks };
 }

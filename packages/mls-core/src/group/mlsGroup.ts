@@ -4,6 +4,8 @@ import { Writer } from "../codec/writer.js";
 import type { CipherSuite, KeyPair } from "../crypto/provider.js";
 import { getCipherSuite } from "../crypto/suites.js";
 import { CodecError, UsageError, ValidationError } from "../errors.js";
+import { ExtProposalType } from "../extensions/codepoints.js";
+import { componentData } from "../extensions/components.js";
 import { signFramedContent } from "../framing/contentAuth.js";
 import { protectPrivateMessage } from "../framing/privateMessage.js";
 import { protectPublicMessage } from "../framing/publicMessage.js";
@@ -19,6 +21,7 @@ import type { Credential } from "../wire/credential.js";
 import {
   ContentType,
   LeafNodeSource,
+  ProposalOrRefType,
   ProposalType,
   ProtocolVersion,
   PSKType,
@@ -52,9 +55,9 @@ import { type GroupConfig, groupConfig } from "./config.js";
 import {
   type EpochState,
   encodeGroupContext,
+  epochTrees,
   interimAfter,
   type NodeKey,
-  newSecretTree,
 } from "./epoch.js";
 import {
   externalPubExtension,
@@ -272,9 +275,8 @@ export class MlsGroup {
       interimTranscriptHash: await interimAfter(suite, new Uint8Array(0), confirmationTag),
       confirmationTag,
       secrets,
-      secretTree: newSecretTree(suite, secrets, tree, config.secretTree),
+      ...epochTrees(suite, secrets, tree, config.secretTree),
     };
-    wipe(secrets.encryptionSecret);
     return new MlsGroup(state, config, o.psks ?? NO_PSKS);
   }
 
@@ -379,7 +381,11 @@ export class MlsGroup {
    * A group object over an epoch state built by other means (tools that synthesise large groups,
    * e.g. benchmarks). The state must be internally consistent; nothing is re-validated.
    */
-  static fromEpochState(state: EpochState, config: Partial<GroupConfig> = {}, psks: PskStore = NO_PSKS): MlsGroup {
+  static fromEpochState(
+    state: EpochState,
+    config: Partial<GroupConfig> = {},
+    psks: PskStore = NO_PSKS,
+  ): MlsGroup {
     return new MlsGroup(state, groupConfig(config), psks);
   }
 
@@ -612,7 +618,9 @@ export class MlsGroup {
     const { ac } = await this.frame(
       { contentType: ContentType.proposal, proposal },
       options.authenticatedData,
-      options.publicMessage ?? this.config.handshakeAsPublicMessage,
+      // extensions §4.3: a SelfRemove is always a PublicMessage (external joiners must read it).
+      proposal.proposalType === ExtProposalType.self_remove ||
+        (options.publicMessage ?? this.config.handshakeAsPublicMessage),
     );
     const ref = await proposalRef(this.suite, ac);
     this.pending.set(toHex(ref), { proposal, sender: ac.content.sender, ref });
@@ -647,6 +655,21 @@ export class MlsGroup {
     );
     this.pendingLeafKeys.set(toHex(kp.publicKey), kp.privateKey);
     return this.propose({ proposalType: ProposalType.update, leafNode }, options);
+  }
+
+  /** extensions §4.3: asks the group to remove this member (sent as a PublicMessage). */
+  proposeSelfRemove() {
+    return this.propose({ proposalType: ExtProposalType.self_remove });
+  }
+
+  /** extensions §2.3: SafeExportSecret(componentId) of the current epoch; once per epoch. */
+  safeExportSecret(componentId: number): Promise<Uint8Array> {
+    return this.state.exporterTree.safeExportSecret(componentId);
+  }
+
+  /** The GroupContext's app_data_dictionary entry of a component (extensions §2.5). */
+  componentData(componentId: number): Uint8Array | undefined {
+    return componentData(this.state.groupContext.extensions, componentId);
   }
 
   /** A PreSharedKeyID for an external PSK with a fresh nonce (§8.4). */
@@ -817,6 +840,14 @@ export class MlsGroup {
         };
       case ContentType.proposal: {
         checkProposalSender(content.proposal, content.sender);
+        if (
+          content.proposal.proposalType === ExtProposalType.self_remove &&
+          ac.wireFormat !== WireFormat.mls_public_message
+        )
+          throw new ValidationError(
+            "draft-ietf-mls-extensions §4.3",
+            "a SelfRemove must be sent as a PublicMessage",
+          );
         const ref = await proposalRef(this.suite, ac);
         this.pending.set(toHex(ref), { proposal: content.proposal, sender: content.sender, ref });
         return { kind: "proposal", proposal: content.proposal, ref, sender: content.sender };

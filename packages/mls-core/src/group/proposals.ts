@@ -1,11 +1,18 @@
 import type { CipherSuite } from "../crypto/provider.js";
 import { ValidationError } from "../errors.js";
+import { ExtProposalType, extType, wireCode } from "../extensions/codepoints.js";
+import {
+  appDataDictionary,
+  type ComponentContext,
+  withAppDataDictionary,
+} from "../extensions/components.js";
 import {
   isDefaultProposal,
   requiredCapabilities,
   summarizeCredentialTypes,
   supportsGroupContextExtensions,
   supportsRequiredCapabilities,
+  supportsRequiredWireFormats,
   validateLeafNode,
 } from "../tree/leafNodeValidation.js";
 import type { RatchetTree } from "../tree/ratchetTree.js";
@@ -19,11 +26,16 @@ import {
   ResumptionPSKUsage,
   SenderType,
 } from "../wire/enums.js";
-import { checkUniqueExtensions, type Extension } from "../wire/extension.js";
+import { checkUniqueExtensions, type Extension, findExtension } from "../wire/extension.js";
 import type { Sender } from "../wire/framing.js";
 import type { KeyPackage } from "../wire/keyPackage.js";
 import type { LeafNode } from "../wire/leafNode.js";
-import type { Proposal, ReInitProposal } from "../wire/proposal.js";
+import {
+  AppDataUpdateOperation,
+  type AppDataUpdateProposal,
+  type Proposal,
+  type ReInitProposal,
+} from "../wire/proposal.js";
 import type { PreSharedKeyID } from "../wire/psk.js";
 import type { GroupConfig } from "./config.js";
 import { validateKeyPackage } from "./keyPackage.js";
@@ -38,6 +50,8 @@ import { validateKeyPackage } from "./keyPackage.js";
 export interface CommittedProposal {
   readonly proposal: Proposal;
   readonly sender: Sender;
+  /** True if the commit names it by reference (SelfRemove must be, extensions §4.3). */
+  readonly byReference?: boolean;
 }
 
 export interface ProposalContext {
@@ -48,6 +62,8 @@ export interface ProposalContext {
   /** The tree of the current epoch (not modified). */
   readonly tree: RatchetTree;
   readonly groupContextExtensions: readonly Extension[];
+  /** The epoch the commit creates (for component hooks). */
+  readonly newEpoch: bigint;
 }
 
 /** The committer: a member's leaf, or a joiner sending an external commit. */
@@ -61,6 +77,7 @@ const PATH_REQUIRED = new Set<number>([
   ProposalType.remove,
   ProposalType.external_init,
   ProposalType.group_context_extensions,
+  ExtProposalType.self_remove,
 ]);
 
 /** Proposal types an `external` sender may send (§12.1.8). */
@@ -70,7 +87,11 @@ const EXTERNAL_SENDER_TYPES = new Set<number>([
   ProposalType.psk,
   ProposalType.reinit,
   ProposalType.group_context_extensions,
+  ExtProposalType.app_data_update,
+  ExtProposalType.app_ephemeral,
 ]);
+
+const X = "draft-ietf-mls-extensions";
 
 export function pathRequired(proposals: readonly CommittedProposal[]): boolean {
   return (
@@ -86,9 +107,10 @@ function fail(rule: string, message: string): never {
 
 function pskIdKey(id: PreSharedKeyID): string {
   const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return id.psktype === PSKType.external
-    ? `e:${hex(id.pskId)}:${hex(id.pskNonce)}`
-    : `r:${id.usage}:${hex(id.pskGroupId)}:${id.pskEpoch}:${hex(id.pskNonce)}`;
+  if (id.psktype === PSKType.external) return `e:${hex(id.pskId)}:${hex(id.pskNonce)}`;
+  if (id.psktype === PSKType.resumption)
+    return `r:${id.usage}:${hex(id.pskGroupId)}:${id.pskEpoch}:${hex(id.pskNonce)}`;
+  return `a:${id.componentId}:${hex(id.pskId)}:${hex(id.pskNonce)}`;
 }
 
 /**
@@ -147,9 +169,23 @@ function checkSingle(p: Proposal, sender: Sender, ctx: ProposalContext): void {
         if (isGrease(e.extensionType))
           fail("RFC9420 §13.5", "GREASE values must not appear in GroupContext extensions");
       return;
+    case ExtProposalType.app_data_update:
+    case ExtProposalType.app_ephemeral:
+      if (!ctx.config.components.has(p.componentId))
+        fail(`${X} §2.6`, `component ${p.componentId} is unknown to this application`);
+      return;
+    case ExtProposalType.self_remove:
+      if (sender.senderType !== SenderType.member)
+        fail(`${X} §4.3`, "only a member can send a SelfRemove");
+      return;
     default:
       return;
   }
+}
+
+/** The leaf a SelfRemove removes: its sender's. */
+function selfRemovedLeaf(x: CommittedProposal): number {
+  return (x.sender as { leafIndex: number }).leafIndex;
 }
 
 /** §12.2 Proposal List Validation, the rules that concern the list as a whole. */
@@ -167,7 +203,21 @@ export function validateProposalList(
   const touched = new Set<number>();
   const psks = new Set<string>();
   let gce = 0;
-  for (const { proposal: p, sender } of list) {
+  const removedLeaves = new Set<number>();
+  for (const x of list) {
+    if (x.proposal.proposalType === ProposalType.remove) removedLeaves.add(x.proposal.removed);
+    if (x.proposal.proposalType === ExtProposalType.self_remove)
+      removedLeaves.add(selfRemovedLeaf(x));
+  }
+  for (const x of list) {
+    const { proposal: p, sender } = x;
+    if (!isDefaultProposal(p.proposalType)) {
+      // §12.2: every member that stays must support a non-default proposal type.
+      const wire = wireCode("proposal", p.proposalType);
+      for (const [index, m] of ctx.tree.members())
+        if (!removedLeaves.has(index) && !m.capabilities.proposals.includes(wire))
+          fail(R, `member ${index} does not support proposal type ${wire}`);
+    }
     switch (p.proposalType) {
       case ProposalType.update: {
         const leaf = (sender as { leafIndex: number }).leafIndex;
@@ -196,15 +246,20 @@ export function validateProposalList(
       case ProposalType.external_init:
         fail(R, "an ExternalInit can only appear in an external commit");
         break;
+      case ExtProposalType.self_remove: {
+        // extensions §4.3: by reference only, treated like a Remove of its sender.
+        if (!x.byReference) fail(`${X} §4.3`, "a SelfRemove can only be committed by reference");
+        const leaf = selfRemovedLeaf(x);
+        if (leaf === committer.leaf) fail(R, "the committer cannot remove itself");
+        if (touched.has(leaf)) fail(`${X} §4.3`, `more than one Update/Remove for leaf ${leaf}`);
+        touched.add(leaf);
+        break;
+      }
       default:
-        if (!isDefaultProposal(p.proposalType)) {
-          const proposalType = (p as Proposal).proposalType;
-          for (const [, m] of ctx.tree.members())
-            if (!m.capabilities.proposals.includes(proposalType))
-              fail(R, `a member does not support proposal type ${proposalType}`);
-        }
+        break;
     }
   }
+  checkAppDataUpdates(list);
 
   // Adds: no two for the same client, none for a client already in the group (unless removed).
   const adds = list.filter((x) => x.proposal.proposalType === ProposalType.add);
@@ -229,18 +284,61 @@ export function validateProposalList(
   }
 }
 
-/** §12.2 rules for an external commit's proposal list. */
+/**
+ * extensions §2.6: per component, a list holds either one `remove` or one or more `update`s.
+ */
+function checkAppDataUpdates(list: readonly CommittedProposal[]): void {
+  const ops = new Map<number, number[]>();
+  for (const { proposal: p } of list) {
+    if (p.proposalType !== ExtProposalType.app_data_update) continue;
+    const l = ops.get(p.componentId) ?? [];
+    l.push(p.op);
+    ops.set(p.componentId, l);
+  }
+  for (const [id, l] of ops) {
+    if (l.includes(AppDataUpdateOperation.remove) && l.length > 1)
+      fail(`${X} §2.6`, `component ${id}: a remove must be the only AppDataUpdate for it`);
+  }
+}
+
+/**
+ * §12.2 rules for an external commit's proposal list (plus the proposals the extensions draft
+ * allows there: AppDataUpdate, AppEphemeral, SelfRemove by reference).
+ */
 function validateExternalCommitList(list: readonly CommittedProposal[]): void {
   let inits = 0;
   let removes = 0;
-  for (const { proposal: p } of list) {
-    if (p.proposalType === ProposalType.external_init) inits++;
-    else if (p.proposalType === ProposalType.remove) removes++;
-    else if (p.proposalType !== ProposalType.psk)
-      fail(R, `an external commit may not contain a proposal of type ${p.proposalType}`);
+  const psks = new Set<string>();
+  for (const x of list) {
+    const p = x.proposal;
+    if (x.byReference && p.proposalType !== ExtProposalType.self_remove)
+      fail("RFC9420 §12.4.3.2", "an external commit cannot reference proposals");
+    switch (p.proposalType) {
+      case ProposalType.external_init:
+        inits++;
+        break;
+      case ProposalType.remove:
+        removes++;
+        break;
+      case ProposalType.psk: {
+        const k = pskIdKey(p.psk);
+        if (psks.has(k)) fail(R, "two PreSharedKey proposals for the same PreSharedKeyID");
+        psks.add(k);
+        break;
+      }
+      case ExtProposalType.app_data_update:
+      case ExtProposalType.app_ephemeral:
+        break;
+      case ExtProposalType.self_remove:
+        if (!x.byReference) fail(`${X} §4.3`, "a SelfRemove can only be committed by reference");
+        break;
+      default:
+        fail(R, `an external commit may not contain a proposal of type ${p.proposalType}`);
+    }
   }
   if (inits !== 1) fail(R, "an external commit needs exactly one ExternalInit");
   if (removes > 1) fail(R, "an external commit may remove at most one member");
+  checkAppDataUpdates(list);
 }
 
 /** What applying a proposal list produced (§12.3). */
@@ -265,13 +363,15 @@ export interface AppliedProposals {
 export async function applyProposals(
   list: readonly CommittedProposal[],
   ctx: ProposalContext,
+  external = false,
 ): Promise<AppliedProposals> {
   const tree = ctx.tree.clone();
   const gce = list.find((x) => x.proposal.proposalType === ProposalType.group_context_extensions);
-  const extensions =
+  let extensions =
     gce === undefined
       ? ctx.groupContextExtensions
       : (gce.proposal as { extensions: Extension[] }).extensions;
+  if (gce !== undefined) checkGceKeepsDictionary(ctx.groupContextExtensions, extensions);
   const now = ctx.config.checkReceivedLifetimes ? ctx.config.now() : undefined;
   const credentialTypes = summarizeCredentialTypes([...tree.members()].map(([, l]) => l));
 
@@ -298,10 +398,21 @@ export async function applyProposals(
     updated.push(leaf);
   }
 
+  // extensions §4.3: SelfRemoves after Updates, before Removes.
   const removed: LeafIndex[] = [];
+  for (const x of list) {
+    if (x.proposal.proposalType !== ExtProposalType.self_remove) continue;
+    const leaf = toLeafIndex(selfRemovedLeaf(x));
+    if (tree.leaf(leaf) === undefined) fail(`${X} §4.3`, "SelfRemove from a blank leaf");
+    tree.setLeaf(leaf, undefined);
+    tree.blankDirectPath(leaf);
+    removed.push(leaf);
+  }
   for (const { proposal: p } of list) {
     if (p.proposalType !== ProposalType.remove) continue;
     const leaf = toLeafIndex(p.removed);
+    if (tree.leaf(leaf) === undefined)
+      fail(`${X} §4.3`, `leaf ${p.removed} is removed twice (Remove and SelfRemove)`);
     tree.setLeaf(leaf, undefined);
     tree.blankDirectPath(leaf);
     removed.push(leaf);
@@ -325,6 +436,16 @@ export async function applyProposals(
     added.push({ leaf: tree.addLeaf(p.keyPackage.leafNode), keyPackage: p.keyPackage });
   }
 
+  // extensions §2.7, §2.6: AppEphemeral, then AppDataUpdate, after every default proposal.
+  const cctx: ComponentContext = { groupId: ctx.groupId, epoch: ctx.newEpoch, external };
+  for (const { proposal: p } of list) {
+    if (p.proposalType !== ExtProposalType.app_ephemeral) continue;
+    const h = ctx.config.components.get(p.componentId);
+    if (h?.ephemeral !== undefined && !(await h.ephemeral(p.data, cctx)))
+      fail(`${X} §2.7`, `component ${p.componentId} rejected its AppEphemeral data`);
+  }
+  extensions = await applyAppDataUpdates(list, extensions, ctx, cctx);
+
   if (gce !== undefined) {
     // §12.1.7 / §13.4: every member after this commit must support the new extensions.
     const req = requiredCapabilities(extensions);
@@ -333,6 +454,8 @@ export async function applyProposals(
         fail("RFC9420 §12.1.7", `member ${index} lacks a newly required capability`);
       if (!supportsGroupContextExtensions(m.capabilities, extensions))
         fail("RFC9420 §12.1.7", `member ${index} does not support a GroupContext extension`);
+      if (!supportsRequiredWireFormats(m, extensions))
+        fail(`${X} §3`, `member ${index} does not support a required wire format`);
     }
   }
 
@@ -366,4 +489,67 @@ export async function applyProposals(
     ...(reinit === undefined ? {} : { reinit: reinit.proposal as ReInitProposal }),
     pathRequired: pathRequired(list),
   };
+}
+
+/**
+ * extensions §2.6: when AppDataUpdate is a required proposal type (before or after the commit),
+ * a GroupContextExtensions proposal must leave the app_data_dictionary as it was.
+ */
+function checkGceKeepsDictionary(before: readonly Extension[], after: readonly Extension[]): void {
+  const wire = wireCode("proposal", ExtProposalType.app_data_update);
+  const required = (exts: readonly Extension[]) =>
+    requiredCapabilities(exts)?.proposalTypes.includes(wire) ?? false;
+  if (!required(before) && !required(after)) return;
+  const t = extType("app_data_dictionary");
+  const a = findExtension(before, t);
+  const b = findExtension(after, t);
+  const same =
+    (a === undefined && b === undefined) ||
+    (a !== undefined && b !== undefined && bytesEqual(a.extensionData, b.extensionData));
+  if (!same)
+    fail(
+      `${X} §2.6`,
+      "a GroupContextExtensions proposal must not change the app_data_dictionary while AppDataUpdate is required",
+    );
+}
+
+/** extensions §2.6: applies the AppDataUpdates of a commit, per component in commit order. */
+async function applyAppDataUpdates(
+  list: readonly CommittedProposal[],
+  extensions: readonly Extension[],
+  ctx: ProposalContext,
+  cctx: ComponentContext,
+): Promise<readonly Extension[]> {
+  const byComponent = new Map<number, AppDataUpdateProposal[]>();
+  for (const { proposal: p } of list) {
+    if (p.proposalType !== ExtProposalType.app_data_update) continue;
+    const l = byComponent.get(p.componentId) ?? [];
+    l.push(p);
+    byComponent.set(p.componentId, l);
+  }
+  if (byComponent.size === 0) return extensions;
+  const dict = new Map((appDataDictionary(extensions) ?? []).map((e) => [e.componentId, e.data]));
+  for (const [id, ops] of byComponent) {
+    const handler = ctx.config.components.get(id);
+    if (handler === undefined) fail(`${X} §2.6`, `component ${id} is unknown to this application`);
+    const current = dict.get(id);
+    const first = ops[0]!;
+    if (first.op === AppDataUpdateOperation.remove) {
+      if (current === undefined) fail(`${X} §2.6`, `remove of component ${id}, which has no data`);
+      if (handler.allowRemove !== undefined && !(await handler.allowRemove(current, cctx)))
+        fail(`${X} §2.6`, `component ${id} refused the removal of its data`);
+      dict.delete(id);
+      continue;
+    }
+    if (handler.applyUpdate === undefined)
+      fail(`${X} §2.6`, `component ${id} accepts no AppDataUpdate`);
+    const updates = ops.map((o) => (o as { update: Uint8Array }).update);
+    const next = await handler.applyUpdate(current, updates, cctx);
+    if (next === undefined) fail(`${X} §2.6`, `component ${id} rejected the update`);
+    dict.set(id, next);
+  }
+  return withAppDataDictionary(
+    extensions,
+    [...dict].map(([componentId, data]) => ({ componentId, data })),
+  );
 }

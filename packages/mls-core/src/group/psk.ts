@@ -1,4 +1,5 @@
-import { UsageError, ValidationError } from "../errors.js";
+import { ValidationError } from "../errors.js";
+import { ExtPSKType } from "../extensions/codepoints.js";
 import type { ResolvedPsk } from "../schedule/pskSecret.js";
 import { bytesEqual, toHex } from "../util/bytes.js";
 import { PSKType } from "../wire/enums.js";
@@ -15,6 +16,11 @@ export interface PskStore {
   resumption?(
     groupId: Uint8Array,
     epoch: bigint,
+  ): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /** An application component's PSK (draft-ietf-mls-extensions §2.4). */
+  application?(
+    componentId: number,
+    pskId: Uint8Array,
   ): Uint8Array | undefined | Promise<Uint8Array | undefined>;
 }
 
@@ -52,13 +58,15 @@ export async function resolvePsks(
       psk =
         ownResumption(id.pskGroupId, id.pskEpoch) ??
         (await store.resumption?.(id.pskGroupId, id.pskEpoch));
-    else throw new UsageError("unsupported PSK type");
+    else psk = await store.application?.(id.componentId, id.pskId);
     if (psk === undefined)
       throw new ValidationError(
         "RFC9420 §12.4.2",
         id.psktype === PSKType.external
           ? "an external PSK named by the commit is not available"
-          : `the resumption PSK of epoch ${id.pskEpoch} is not available`,
+          : id.psktype === PSKType.resumption
+            ? `the resumption PSK of epoch ${id.pskEpoch} is not available`
+            : `the application PSK of component ${id.componentId} is not available`,
       );
     out.push({ id, psk });
   }
@@ -73,5 +81,7 @@ export function samePskId(a: PreSharedKeyID, b: PreSharedKeyID): boolean {
     return (
       a.usage === b.usage && a.pskEpoch === b.pskEpoch && bytesEqual(a.pskGroupId, b.pskGroupId)
     );
+  if (a.psktype === ExtPSKType.application && b.psktype === ExtPSKType.application)
+    return a.componentId === b.componentId && bytesEqual(a.pskId, b.pskId);
   return false;
 }

@@ -3,6 +3,7 @@ import type { Reader } from "../codec/reader.js";
 import type { Writer } from "../codec/writer.js";
 import type { CipherSuite } from "../crypto/provider.js";
 import { CodecError } from "../errors.js";
+import { ExporterTree } from "../schedule/exporterTree.js";
 import type { EpochSecrets } from "../schedule/keySchedule.js";
 import {
   type RatchetState,
@@ -34,6 +35,7 @@ export const SECRET_FIELDS = [
   "resumptionPsk",
   "epochAuthenticator",
   "initSecret",
+  "applicationExportSecret",
 ] as const satisfies readonly (keyof EpochSecrets)[];
 
 export const epochSecretsCodec: Codec<EpochSecrets> = {
@@ -128,6 +130,18 @@ export function writeEpochState(w: Writer, s: EpochState): void {
   w.opaque(s.confirmationTag);
   epochSecretsCodec.encode(w, s.secrets);
   secretTreeStateCodec.encode(w, s.secretTree.exportState());
+  writeNodes(w, s.exporterTree.exportNodes());
+}
+
+function writeNodes(w: Writer, nodes: readonly { node: number; secret: Uint8Array }[]): void {
+  w.vector(nodes, (w2, n) => {
+    w2.u32(n.node);
+    w2.opaque(n.secret);
+  });
+}
+
+function readNodes(r: Reader): { node: number; secret: Uint8Array }[] {
+  return r.vector((r2) => ({ node: r2.u32(), secret: r2.opaque() }));
 }
 
 /** Reads one EpochState. */
@@ -148,6 +162,7 @@ export function readEpochState(
   const confirmationTag = r.opaque();
   const secrets = epochSecretsCodec.decode(r);
   const secretTree = SecretTree.fromState(suite, secretTreeStateCodec.decode(r), options);
+  const exporterTree = ExporterTree.fromNodes(suite, readNodes(r));
   return {
     suite,
     groupContext,
@@ -160,5 +175,6 @@ export function readEpochState(
     confirmationTag,
     secrets,
     secretTree,
+    exporterTree,
   };
 }

@@ -79,6 +79,8 @@ export interface EpochSecrets {
   readonly resumptionPsk: Uint8Array;
   readonly epochAuthenticator: Uint8Array;
   readonly initSecret: Uint8Array;
+  /** draft-ietf-mls-extensions §2.3: root of the Exporter Tree. */
+  readonly applicationExportSecret: Uint8Array;
 }
 
 export async function deriveEpochSecrets(
@@ -96,6 +98,7 @@ export async function deriveEpochSecrets(
     resumptionPsk,
     epochAuthenticator,
     initSecret,
+    applicationExportSecret,
   ] = await Promise.all([
     d("sender data"),
     d("encryption"),
@@ -106,6 +109,7 @@ export async function deriveEpochSecrets(
     d("resumption"),
     d("authentication"),
     d("init"),
+    d("application_export"),
   ]);
   return {
     senderDataSecret,
@@ -117,6 +121,7 @@ export async function deriveEpochSecrets(
     resumptionPsk,
     epochAuthenticator,
     initSecret,
+    applicationExportSecret,
   };
 }
 

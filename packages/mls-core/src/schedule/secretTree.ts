@@ -1,18 +1,10 @@
 import { deriveTreeSecret, expandWithLabel } from "../crypto/labeled.js";
 import type { CipherSuite } from "../crypto/provider.js";
 import { UsageError, ValidationError } from "../errors.js";
-import {
-  directPath,
-  isInSubtree,
-  type LeafIndex,
-  leafToNode,
-  left,
-  type NodeIndex,
-  right,
-  root,
-} from "../treemath.js";
-import { utf8, wipe } from "../util/bytes.js";
+import type { LeafIndex } from "../treemath.js";
+import { wipe } from "../util/bytes.js";
 import { ContentType } from "../wire/enums.js";
+import { DerivationTree } from "./derivationTree.js";
 
 /**
  * The secret tree and its sender ratchets (RFC 9420 §9).
@@ -56,8 +48,6 @@ export interface PendingRatchetKey extends RatchetKey {
   consume(): void;
 }
 
-const LEFT = utf8("left");
-const RIGHT = utf8("right");
 const EMPTY = new Uint8Array(0);
 
 /** One sender's hash ratchet (§9.1). */
@@ -217,10 +207,8 @@ export interface SecretTreeState {
 }
 
 export class SecretTree {
-  /** Unconsumed node secrets, by node index. */
-  private readonly nodes = new Map<number, Uint8Array>();
+  private readonly tree: DerivationTree;
   private readonly ratchets = new Map<number, Record<RatchetType, SenderRatchet>>();
-  private readonly rootNode: NodeIndex;
 
   constructor(
     private readonly suite: CipherSuite,
@@ -228,42 +216,7 @@ export class SecretTree {
     readonly leafCount: number,
     private readonly options: SecretTreeOptions = DEFAULT_SECRET_TREE_OPTIONS,
   ) {
-    if (leafCount < 1 || (leafCount & (leafCount - 1)) !== 0)
-      throw new UsageError("a secret tree has a power-of-two number of leaves (RFC 9420 §4.1)");
-    this.rootNode = root(leafCount);
-    this.nodes.set(this.rootNode, encryptionSecret.slice());
-  }
-
-  /** tree_node_[leaf]_secret, deleting the consumed secrets on the way down (§9, §9.2). */
-  private async leafSecret(leaf: LeafIndex): Promise<Uint8Array> {
-    const target = leafToNode(leaf);
-    // Start from the lowest node on the leaf's path whose secret is still stored.
-    let node: NodeIndex | undefined;
-    for (const n of [target, ...directPath(target, this.leafCount)]) {
-      if (this.nodes.has(n)) {
-        node = n;
-        break;
-      }
-    }
-    if (node === undefined) throw new UsageError(`the secret of leaf ${leaf} was already consumed`);
-    let secret = this.nodes.get(node)!;
-    while (node !== target) {
-      const l = left(node);
-      const r = right(node);
-      const [ls, rs] = await Promise.all([
-        expandWithLabel(this.suite, secret, "tree", LEFT, this.suite.kdf.Nh),
-        expandWithLabel(this.suite, secret, "tree", RIGHT, this.suite.kdf.Nh),
-      ]);
-      this.nodes.set(l, ls);
-      this.nodes.set(r, rs);
-      this.nodes.delete(node);
-      wipe(secret);
-      const goLeft = isInSubtree(target, l);
-      node = goLeft ? l : r;
-      secret = goLeft ? ls : rs;
-    }
-    this.nodes.delete(target);
-    return secret;
+    this.tree = new DerivationTree(suite, encryptionSecret, leafCount);
   }
 
   private async ratchetsOf(leaf: LeafIndex): Promise<Record<RatchetType, SenderRatchet>> {
@@ -271,7 +224,7 @@ export class SecretTree {
       throw new ValidationError("RFC9420 §6.3.2", `leaf ${leaf} is outside the tree`);
     let r = this.ratchets.get(leaf);
     if (r === undefined) {
-      const secret = await this.leafSecret(leaf);
+      const secret = await this.tree.take(leaf);
       const [hs, as] = await Promise.all([
         expandWithLabel(this.suite, secret, "handshake", EMPTY, this.suite.kdf.Nh),
         expandWithLabel(this.suite, secret, "application", EMPTY, this.suite.kdf.Nh),
@@ -295,7 +248,7 @@ export class SecretTree {
   exportState(): SecretTreeState {
     return {
       leafCount: this.leafCount,
-      nodes: [...this.nodes].map(([node, secret]) => ({ node, secret })),
+      nodes: this.tree.exportNodes(),
       ratchets: [...this.ratchets].map(([leaf, r]) => ({
         leaf,
         handshake: r.handshake.exportState(),
@@ -310,8 +263,7 @@ export class SecretTree {
     options: SecretTreeOptions = DEFAULT_SECRET_TREE_OPTIONS,
   ): SecretTree {
     const t = new SecretTree(suite, new Uint8Array(suite.kdf.Nh), s.leafCount, options);
-    t.nodes.clear();
-    for (const n of s.nodes) t.nodes.set(n.node, n.secret);
+    t.tree.importNodes(s.nodes);
     for (const r of s.ratchets)
       t.ratchets.set(r.leaf, {
         handshake: SenderRatchet.fromState(suite, r.handshake, options),
@@ -322,8 +274,7 @@ export class SecretTree {
 
   /** Overwrites every secret the tree holds. */
   destroy(): void {
-    for (const s of this.nodes.values()) wipe(s);
-    this.nodes.clear();
+    this.tree.destroy();
     for (const r of this.ratchets.values()) {
       r.handshake.destroy();
       r.application.destroy();

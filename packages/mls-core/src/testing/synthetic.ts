@@ -1,6 +1,12 @@
 import type { CipherSuite, KeyPair } from "../crypto/provider.js";
 import type { GroupConfig } from "../group/config.js";
-import { type EpochState, encodeGroupContext, interimAfter, type NodeKey, newSecretTree } from "../group/epoch.js";
+import {
+  type EpochState,
+  encodeGroupContext,
+  epochTrees,
+  interimAfter,
+  type NodeKey,
+} from "../group/epoch.js";
 import { defaultCapabilities, defaultLifetime } from "../group/keyPackage.js";
 import { MlsGroup } from "../group/mlsGroup.js";
 import { deriveEpochSecrets } from "../schedule/keySchedule.js";
@@ -130,12 +136,16 @@ export async function buildSyntheticGroup(o: SyntheticGroupOptions): Promise<Syn
 
   const me = toLeafIndex(0);
   const privateKeys = new Map<number, NodeKey>([
-    [leafToNode(me), { privateKey: members[0]!.leafKeys.privateKey, publicKey: members[0]!.leafKeys.publicKey }],
+    [
+      leafToNode(me),
+      { privateKey: members[0]!.leafKeys.privateKey, publicKey: members[0]!.leafKeys.publicKey },
+    ],
   ]);
   for (const n of directPath(leafToNode(me), tree.leafCount)) {
     const k = nodeKeys.get(n);
     const p = tree.parentNode(n);
-    if (k !== undefined && p !== undefined && k.publicKey === p.encryptionKey) privateKeys.set(n, k);
+    if (k !== undefined && p !== undefined && k.publicKey === p.encryptionKey)
+      privateKeys.set(n, k);
   }
 
   const groupContext = {
@@ -164,15 +174,18 @@ export async function buildSyntheticGroup(o: SyntheticGroupOptions): Promise<Syn
     myLeaf: me,
     privateKeys,
     signaturePrivateKey: members[0]!.signature.privateKey,
-    interimTranscriptHash: await interimAfter(suite, groupContext.confirmedTranscriptHash, confirmationTag),
+    interimTranscriptHash: await interimAfter(
+      suite,
+      groupContext.confirmedTranscriptHash,
+      confirmationTag,
+    ),
     confirmationTag,
     secrets,
-    secretTree: newSecretTree(suite, secrets, tree, {
+    ...epochTrees(suite, secrets, tree, {
       outOfOrderTolerance: 10,
       maximumForwardDistance: 1000,
       ...(config as Partial<GroupConfig>).secretTree,
     }),
   };
-  wipe(secrets.encryptionSecret);
   return { creator: MlsGroup.fromEpochState(state, config), size };
 }

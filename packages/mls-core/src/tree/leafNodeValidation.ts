@@ -2,6 +2,8 @@ import { encodeBytes } from "../codec/codec.js";
 import { signWithLabel, verifyWithLabel } from "../crypto/labeled.js";
 import type { CipherSuite } from "../crypto/provider.js";
 import { CryptoError, ValidationError } from "../errors.js";
+import { extType, wireCode } from "../extensions/codepoints.js";
+import { wireFormatsCodec } from "../extensions/wire.js";
 import type { CredentialContext, IdentityProvider } from "../group/identity.js";
 import { ExtensionType, isGrease, LeafNodeSource, ProposalType } from "../wire/enums.js";
 import { type Extension, getExtension } from "../wire/extension.js";
@@ -108,6 +110,29 @@ export function supportsGroupContextExtensions(
   );
 }
 
+/** extensions §3: the wire formats a leaf lists in its supported_wire_formats extension. */
+export function supportedWireFormats(leaf: LeafNode): number[] {
+  return getExtension(leaf.extensions, extType("supported_wire_formats"), wireFormatsCodec) ?? [];
+}
+
+/**
+ * extensions §3 (mirroring RFC 9420 §11.1): a leaf must support every wire format in the group's
+ * required_wire_formats extension.
+ */
+export function supportsRequiredWireFormats(
+  leaf: LeafNode,
+  groupContextExtensions: readonly Extension[],
+): boolean {
+  const required = getExtension(
+    groupContextExtensions,
+    extType("required_wire_formats"),
+    wireFormatsCodec,
+  );
+  if (required === undefined || required.length === 0) return true;
+  const supported = supportedWireFormats(leaf);
+  return required.every((wf) => (wf >= 1 && wf <= 5) || supported.includes(wf));
+}
+
 export interface LeafNodeCheck {
   readonly suite: CipherSuite;
   /** Which LeafNodeSource the context requires (§7.3 "Verify the leaf_node_source field"). */
@@ -139,10 +164,19 @@ export async function validateLeafNode(leaf: LeafNode, c: LeafNodeCheck): Promis
     !supportsRequiredCapabilities(leaf.capabilities, requiredCapabilities(c.groupContextExtensions))
   )
     throw new ValidationError(rule, "the leaf does not support the group's required capabilities");
-  if (!leaf.capabilities.credentials.includes(leaf.credential.credentialType))
+  if (!supportsRequiredWireFormats(leaf, c.groupContextExtensions))
+    throw new ValidationError(
+      "draft-ietf-mls-extensions §3",
+      "the leaf does not support the group's required wire formats",
+    );
+  if (
+    !leaf.capabilities.credentials.includes(wireCode("credential", leaf.credential.credentialType))
+  )
     throw new ValidationError(rule, "the leaf's capabilities do not list its own credential type");
   if (c.credentialTypes !== undefined) {
-    if (!c.credentialTypes.supportedByAll.has(leaf.credential.credentialType))
+    if (
+      !c.credentialTypes.supportedByAll.has(wireCode("credential", leaf.credential.credentialType))
+    )
       throw new ValidationError(rule, "a member does not support this leaf's credential type");
     for (const t of c.credentialTypes.inUse)
       if (!leaf.capabilities.credentials.includes(t))
@@ -180,7 +214,7 @@ export function summarizeCredentialTypes(leaves: Iterable<LeafNode>): Credential
   const inUse = new Set<number>();
   let supportedByAll: Set<number> | undefined;
   for (const l of leaves) {
-    inUse.add(l.credential.credentialType);
+    inUse.add(wireCode("credential", l.credential.credentialType));
     const caps = new Set(l.capabilities.credentials);
     if (supportedByAll === undefined) supportedByAll = caps;
     else for (const t of supportedByAll) if (!caps.has(t)) supportedByAll.delete(t);

@@ -1,5 +1,6 @@
 import type { Codec } from "../codec/codec.js";
 import { CodecError } from "../errors.js";
+import { ExtProposalType, memoryCode, wireCode } from "../extensions/codepoints.js";
 import { ProposalType } from "./enums.js";
 import { type Extension, extensionsCodec } from "./extension.js";
 import { type KeyPackage, keyPackageCodec } from "./keyPackage.js";
@@ -45,7 +46,29 @@ export interface GroupContextExtensionsProposal {
   readonly extensions: Extension[];
 }
 
-/** RFC 9420 §12.1 Proposal. */
+/** draft-ietf-mls-extensions §2.6 AppDataUpdate. */
+export type AppDataUpdateProposal = {
+  readonly proposalType: typeof ExtProposalType.app_data_update;
+  readonly componentId: number;
+} & (
+  | { readonly op: typeof AppDataUpdateOperation.update; readonly update: Uint8Array }
+  | { readonly op: typeof AppDataUpdateOperation.remove }
+);
+/** draft-ietf-mls-extensions §2.7 AppEphemeral. */
+export interface AppEphemeralProposal {
+  readonly proposalType: typeof ExtProposalType.app_ephemeral;
+  readonly componentId: number;
+  readonly data: Uint8Array;
+}
+/** draft-ietf-mls-extensions §4.3 SelfRemove. */
+export interface SelfRemoveProposal {
+  readonly proposalType: typeof ExtProposalType.self_remove;
+}
+
+/** draft-ietf-mls-extensions §2.6 AppDataUpdateOperation. */
+export const AppDataUpdateOperation = { update: 1, remove: 2 } as const;
+
+/** RFC 9420 §12.1 Proposal, extended with the proposals of draft-ietf-mls-extensions. */
 export type Proposal =
   | AddProposal
   | UpdateProposal
@@ -53,7 +76,10 @@ export type Proposal =
   | PreSharedKeyProposal
   | ReInitProposal
   | ExternalInitProposal
-  | GroupContextExtensionsProposal;
+  | GroupContextExtensionsProposal
+  | AppDataUpdateProposal
+  | AppEphemeralProposal
+  | SelfRemoveProposal;
 
 /** The body of a ReInit proposal (§12.1.5), used alone by the test vectors. */
 export type ReInit = Omit<ReInitProposal, "proposalType">;
@@ -77,7 +103,7 @@ export const reInitCodec: Codec<ReInit> = {
 
 export const proposalCodec: Codec<Proposal> = {
   encode(w, p) {
-    w.u16(p.proposalType);
+    w.u16(wireCode("proposal", p.proposalType));
     switch (p.proposalType) {
       case ProposalType.add:
         keyPackageCodec.encode(w, p.keyPackage);
@@ -100,10 +126,21 @@ export const proposalCodec: Codec<Proposal> = {
       case ProposalType.group_context_extensions:
         extensionsCodec.encode(w, p.extensions);
         break;
+      case ExtProposalType.app_data_update:
+        w.u16(p.componentId);
+        w.u8(p.op);
+        if (p.op === AppDataUpdateOperation.update) w.opaque(p.update);
+        break;
+      case ExtProposalType.app_ephemeral:
+        w.u16(p.componentId);
+        w.opaque(p.data);
+        break;
+      case ExtProposalType.self_remove:
+        break;
     }
   },
   decode(r) {
-    const t = r.u16();
+    const t = memoryCode("proposal", r.u16());
     switch (t) {
       case ProposalType.add:
         return { proposalType: t, keyPackage: keyPackageCodec.decode(r) };
@@ -119,6 +156,18 @@ export const proposalCodec: Codec<Proposal> = {
         return { proposalType: t, kemOutput: r.opaque() };
       case ProposalType.group_context_extensions:
         return { proposalType: t, extensions: extensionsCodec.decode(r) };
+      case ExtProposalType.app_data_update: {
+        const componentId = r.u16();
+        const op = r.u8();
+        if (op === AppDataUpdateOperation.update)
+          return { proposalType: t, componentId, op, update: r.opaque() };
+        if (op === AppDataUpdateOperation.remove) return { proposalType: t, componentId, op };
+        throw new CodecError(`invalid AppDataUpdateOperation ${op}`);
+      }
+      case ExtProposalType.app_ephemeral:
+        return { proposalType: t, componentId: r.u16(), data: r.opaque() };
+      case ExtProposalType.self_remove:
+        return { proposalType: t };
       default:
         // A Proposal of an unknown type has no length prefix, so it cannot be skipped (§12.1).
         throw new CodecError(`unsupported proposal type ${t}`);

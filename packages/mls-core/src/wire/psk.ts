@@ -1,5 +1,6 @@
 import type { Codec } from "../codec/codec.js";
 import { CodecError } from "../errors.js";
+import { ExtPSKType, memoryCode, wireCode } from "../extensions/codepoints.js";
 import { PSKType } from "./enums.js";
 
 /** RFC 9420 §8.4 PreSharedKeyID. */
@@ -11,22 +12,36 @@ export type PreSharedKeyID = (
       readonly pskGroupId: Uint8Array;
       readonly pskEpoch: bigint;
     }
+  | {
+      /** draft-ietf-mls-extensions §2.4: a PSK owned by an application component. */
+      readonly psktype: typeof ExtPSKType.application;
+      readonly componentId: number;
+      readonly pskId: Uint8Array;
+    }
 ) & { readonly pskNonce: Uint8Array };
 
 export const preSharedKeyIDCodec: Codec<PreSharedKeyID> = {
   encode(w, p) {
-    w.u8(p.psktype);
+    w.u8(wireCode("psk", p.psktype));
     if (p.psktype === PSKType.external) w.opaque(p.pskId);
-    else {
+    else if (p.psktype === PSKType.resumption) {
       w.u8(p.usage);
       w.opaque(p.pskGroupId);
       w.u64(p.pskEpoch);
+    } else {
+      w.u16(p.componentId);
+      w.opaque(p.pskId);
     }
     w.opaque(p.pskNonce);
   },
   decode(r) {
-    const t = r.u8();
+    const t = memoryCode("psk", r.u8());
     if (t === PSKType.external) return { psktype: t, pskId: r.opaque(), pskNonce: r.opaque() };
+    if (t === ExtPSKType.application) {
+      const componentId = r.u16();
+      const pskId = r.opaque();
+      return { psktype: t, componentId, pskId, pskNonce: r.opaque() };
+    }
     if (t === PSKType.resumption) {
       const usage = r.u8();
       const pskGroupId = r.opaque();
