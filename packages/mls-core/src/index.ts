@@ -19,6 +19,7 @@ export * from "./wire/index.js";
 
 /** The revision of MLS this package implements. */
 export const MLS_SPEC = "RFC 9420" as const;
+export * from "./extensions/index.js";
 export * from "./group/commit.js";
 export * from "./group/config.js";
 export * from "./group/epoch.js";
@@ -30,6 +31,8 @@ export * from "./group/mlsGroup.js";
 export * from "./group/proposals.js";
 export * from "./group/psk.js";
 export * from "./group/receive.js";
+export * from "./schedule/derivationTree.js";
+export * from "./schedule/exporterTree.js";
 export * from "./tree/keyIndex.js";
 export * from "./tree/leafNodeValidation.js";
 export * from "./tree/parentHash.js";

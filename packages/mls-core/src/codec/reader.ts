@@ -67,6 +67,12 @@ export class Reader {
     return v === 1;
   }
 
+  /** The next `n` bytes without consuming them. */
+  peek(n: number): Uint8Array {
+    this.need(n, `${n} bytes`);
+    return this.buf.subarray(this.pos, this.pos + n);
+  }
+
   /** `n` raw bytes (a fixed-size field). */
   raw(n: number): Uint8Array {
     this.need(n, `${n} bytes`);

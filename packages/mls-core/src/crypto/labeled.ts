@@ -94,7 +94,7 @@ export function deriveTreeSecret(
   return expandWithLabel(suite, secret, label, ctx, length);
 }
 
-function signContent(label: string, content: Uint8Array): Uint8Array {
+function signContent(label: string | Uint8Array, content: Uint8Array): Uint8Array {
   const l = mlsLabel(label);
   const w = new Writer(l.length + content.length + 8);
   w.opaque(l);
@@ -106,7 +106,7 @@ function signContent(label: string, content: Uint8Array): Uint8Array {
 export function signWithLabel(
   suite: CipherSuite,
   signaturePrivateKey: Uint8Array,
-  label: string,
+  label: string | Uint8Array,
   content: Uint8Array,
 ): Promise<Uint8Array> {
   return suite.signature.sign(signaturePrivateKey, signContent(label, content));
@@ -116,14 +116,14 @@ export function signWithLabel(
 export function verifyWithLabel(
   suite: CipherSuite,
   signaturePublicKey: Uint8Array,
-  label: string,
+  label: string | Uint8Array,
   content: Uint8Array,
   signature: Uint8Array,
 ): Promise<boolean> {
   return suite.signature.verify(signaturePublicKey, signContent(label, content), signature);
 }
 
-function encryptContext(label: string, context: Uint8Array): Uint8Array {
+function encryptContext(label: string | Uint8Array, context: Uint8Array): Uint8Array {
   const l = mlsLabel(label);
   const w = new Writer(l.length + context.length + 8);
   w.opaque(l);
@@ -135,7 +135,7 @@ function encryptContext(label: string, context: Uint8Array): Uint8Array {
 export function encryptWithLabel(
   suite: CipherSuite,
   publicKey: Uint8Array,
-  label: string,
+  label: string | Uint8Array,
   context: Uint8Array,
   plaintext: Uint8Array,
 ): Promise<{ kemOutput: Uint8Array; ciphertext: Uint8Array }> {
@@ -149,7 +149,7 @@ export async function decryptWithLabel(
   suite: CipherSuite,
   privateKey: Uint8Array,
   publicKey: Uint8Array,
-  label: string,
+  label: string | Uint8Array,
   context: Uint8Array,
   kemOutput: Uint8Array,
   ciphertext: Uint8Array,
@@ -165,6 +165,6 @@ export async function decryptWithLabel(
     );
   } catch (e) {
     if (e instanceof MlsError) throw e;
-    throw new CryptoError(`HPKE decryption with label "${label}" failed`);
+    throw new CryptoError("HPKE decryption failed");
   }
 }

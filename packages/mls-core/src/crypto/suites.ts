@@ -8,3 +8,7 @@ export function getCipherSuite(id: number): CipherSuite {
   if (s === undefined) throw new UsageError(`unsupported cipher suite ${id}`);
   return s;
 }
+
+export function isSupportedCipherSuite(id: number): boolean {
+  return BOOTSTRAP_SUITES[id] !== undefined;
+}

@@ -6,6 +6,7 @@ import { getCipherSuite } from "../crypto/suites.js";
 import { CodecError, UsageError, ValidationError } from "../errors.js";
 import { ExtProposalType } from "../extensions/codepoints.js";
 import { componentData } from "../extensions/components.js";
+import { encodeSafeAAD, groupUsesSafeAAD, parseSafeAAD } from "../extensions/safe.js";
 import { signFramedContent } from "../framing/contentAuth.js";
 import { protectPrivateMessage } from "../framing/privateMessage.js";
 import { protectPublicMessage } from "../framing/publicMessage.js";
@@ -529,6 +530,21 @@ export class MlsGroup {
     return mlsExporter(this.suite, this.state.secrets.exporterSecret, label, context, length);
   }
 
+  /**
+   * The authenticated_data to send: as given, or empty. In a Safe AAD group (extensions §2.8) it
+   * must be a SafeAAD, and "nothing" is the empty SafeAAD.
+   */
+  private aad(given: Uint8Array | undefined): Uint8Array {
+    if (!groupUsesSafeAAD(this.state.groupContext.extensions)) return given ?? new Uint8Array(0);
+    if (given === undefined) return encodeSafeAAD([]);
+    try {
+      parseSafeAAD(given);
+    } catch {
+      throw new UsageError("this group frames authenticated data as SafeAAD: use encodeSafeAAD()");
+    }
+    return given;
+  }
+
   private assertActive(): void {
     if (this.status === "removed") throw new UsageError("this member was removed from the group");
     if (this.status === "reinit")
@@ -550,7 +566,7 @@ export class MlsGroup {
       groupId: s.groupContext.groupId,
       epoch: s.groupContext.epoch,
       sender: { senderType: SenderType.member, leafIndex: s.myLeaf },
-      authenticatedData: authenticatedData ?? new Uint8Array(0),
+      authenticatedData: this.aad(authenticatedData),
       ...body,
     };
     const signature = await signFramedContent(
@@ -744,7 +760,7 @@ export class MlsGroup {
         (o.publicMessage ?? this.config.handshakeAsPublicMessage)
           ? WireFormat.mls_public_message
           : WireFormat.mls_private_message,
-      authenticatedData: o.authenticatedData ?? new Uint8Array(0),
+      authenticatedData: this.aad(o.authenticatedData),
       ratchetTreeInWelcome: o.ratchetTreeInWelcome ?? true,
       groupInfo: o.groupInfo ?? false,
     });

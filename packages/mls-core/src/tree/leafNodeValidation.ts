@@ -1,8 +1,10 @@
 import { encodeBytes } from "../codec/codec.js";
 import { signWithLabel, verifyWithLabel } from "../crypto/labeled.js";
 import type { CipherSuite } from "../crypto/provider.js";
+import { getCipherSuite, isSupportedCipherSuite } from "../crypto/suites.js";
 import { CryptoError, ValidationError } from "../errors.js";
-import { extType, wireCode } from "../extensions/codepoints.js";
+import { ExtCredentialType, extType, wireCode } from "../extensions/codepoints.js";
+import { type SupportProfile, validateMultiCredential } from "../extensions/multiCredential.js";
 import { wireFormatsCodec } from "../extensions/wire.js";
 import type { CredentialContext, IdentityProvider } from "../group/identity.js";
 import { ExtensionType, isGrease, LeafNodeSource, ProposalType } from "../wire/enums.js";
@@ -18,6 +20,18 @@ import {
 /**
  * LeafNode signing and validation (RFC 9420 §7.2, §7.3).
  */
+
+function suiteIfSupported(id: number): CipherSuite | undefined {
+  return isSupportedCipherSuite(id) ? getCipherSuite(id) : undefined;
+}
+
+/** What this client can verify in a weak multi-credential (extensions §4.5). */
+const SELF_SUPPORT: SupportProfile = {
+  get cipherSuites() {
+    return new Set([1, 2, 3, 4, 5, 6, 7].filter(isSupportedCipherSuite));
+  },
+  credentials: new Set([1, 2, ExtCredentialType.multi, ExtCredentialType.weak_multi]),
+};
 
 /** Extension types every implementation supports and never lists in capabilities (§7.2). */
 export const DEFAULT_EXTENSION_TYPES: readonly number[] = Object.values(ExtensionType);
@@ -158,6 +172,22 @@ export async function validateLeafNode(leaf: LeafNode, c: LeafNodeCheck): Promis
     !(await c.identity.validateCredential(leaf.credential, leaf.signatureKey, c.credentialContext))
   )
     throw new ValidationError("RFC9420 §5.3.1", "the credential was rejected by the application");
+  if (
+    leaf.credential.credentialType === ExtCredentialType.multi ||
+    leaf.credential.credentialType === ExtCredentialType.weak_multi
+  ) {
+    const own: SupportProfile = {
+      cipherSuites: new Set(leaf.capabilities.cipherSuites),
+      credentials: new Set(leaf.capabilities.credentials),
+    };
+    await validateMultiCredential(
+      leaf,
+      c.credentialTypes?.profiles ?? [own],
+      SELF_SUPPORT,
+      suiteIfSupported,
+      c.identity,
+    );
+  }
   if (!(await verifyLeafNodeSignature(c.suite, leaf, c.position)))
     throw new CryptoError("invalid LeafNode signature (RFC 9420 §7.3)");
   if (
@@ -208,18 +238,27 @@ export async function validateLeafNode(leaf: LeafNode, c: LeafNodeCheck): Promis
 export interface CredentialTypeSummary {
   readonly inUse: ReadonlySet<number>;
   readonly supportedByAll: ReadonlySet<number>;
+  /** The distinct (cipher suites, credential types) the members support (multi-credentials). */
+  readonly profiles: readonly SupportProfile[];
 }
 
 export function summarizeCredentialTypes(leaves: Iterable<LeafNode>): CredentialTypeSummary {
   const inUse = new Set<number>();
   let supportedByAll: Set<number> | undefined;
+  const profiles = new Map<string, SupportProfile>();
   for (const l of leaves) {
+    const key = `${l.capabilities.cipherSuites.join(",")}|${l.capabilities.credentials.join(",")}`;
+    if (!profiles.has(key))
+      profiles.set(key, {
+        cipherSuites: new Set(l.capabilities.cipherSuites),
+        credentials: new Set(l.capabilities.credentials),
+      });
     inUse.add(wireCode("credential", l.credential.credentialType));
     const caps = new Set(l.capabilities.credentials);
     if (supportedByAll === undefined) supportedByAll = caps;
     else for (const t of supportedByAll) if (!caps.has(t)) supportedByAll.delete(t);
   }
-  return { inUse, supportedByAll: supportedByAll ?? new Set() };
+  return { inUse, supportedByAll: supportedByAll ?? new Set(), profiles: [...profiles.values()] };
 }
 
 /** §13.5: capabilities a client advertises about itself; GREASE values are filtered out. */

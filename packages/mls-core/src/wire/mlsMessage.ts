@@ -69,3 +69,60 @@ export const mlsMessageCodec: Codec<MLSMessage> = {
     }
   },
 };
+
+/**
+ * Wire formats beyond RFC 9420's five (§17.2 registry), registered by packages built on mls-core
+ * (e.g. the combiner's `apq_message_pair`). `anyMessageCodec` decodes both kinds.
+ */
+export interface CustomWireFormat<T> {
+  readonly wireFormat: number;
+  readonly name: string;
+  readonly codec: Codec<T>;
+}
+
+const customWireFormats = new Map<number, CustomWireFormat<unknown>>();
+
+export function registerWireFormat<T>(format: CustomWireFormat<T>): void {
+  const wf = format.wireFormat;
+  if (!Number.isInteger(wf) || wf < 6 || wf > 0xffff)
+    throw new CodecError(`wire format ${wf} cannot be registered (1–5 are RFC 9420's own)`);
+  const existing = customWireFormats.get(wf);
+  if (existing !== undefined && existing !== format)
+    throw new CodecError(`wire format ${wf} is already registered as ${existing.name}`);
+  customWireFormats.set(wf, format as CustomWireFormat<unknown>);
+}
+
+export function registeredWireFormat(wireFormat: number): CustomWireFormat<unknown> | undefined {
+  return customWireFormats.get(wireFormat);
+}
+
+/** An MLSMessage of any registered wire format. */
+export type AnyMessage =
+  | { readonly kind: "mls"; readonly message: MLSMessage }
+  | {
+      readonly kind: "custom";
+      readonly version: number;
+      readonly wireFormat: number;
+      readonly value: unknown;
+    };
+
+export const anyMessageCodec: Codec<AnyMessage> = {
+  encode(w, m) {
+    if (m.kind === "mls") return mlsMessageCodec.encode(w, m.message);
+    const f = customWireFormats.get(m.wireFormat);
+    if (f === undefined) throw new CodecError(`wire format ${m.wireFormat} is not registered`);
+    w.u16(m.version);
+    w.u16(m.wireFormat);
+    f.codec.encode(w, m.value);
+  },
+  decode(r) {
+    const header = r.peek(4);
+    const f = customWireFormats.get((header[2]! << 8) | header[3]!);
+    if (f === undefined) return { kind: "mls", message: mlsMessageCodec.decode(r) };
+    const version = r.u16();
+    const wf = r.u16();
+    if (version !== ProtocolVersion.mls10)
+      throw new CodecError(`unsupported protocol version ${version}`);
+    return { kind: "custom", version, wireFormat: wf, value: f.codec.decode(r) };
+  },
+};
