@@ -394,6 +394,11 @@ function suite(
   };
 }
 
+const ecdsaP256 = ecdsa(0x0403, "ECDSA-P256", "prime256v1", "P-256", 32, "sha256");
+const ecdsaP384 = ecdsa(0x0503, "ECDSA-P384", "secp384r1", "P-384", 48, "sha384");
+
+export const BOOTSTRAP_PARTS = { suite, sha384, k384, aes256, ed25519, ecdsaP256, ecdsaP384 };
+
 export const BOOTSTRAP_SUITES: Record<number, CipherSuite> = {
   1: suite(
     1,
