@@ -32,7 +32,7 @@ import type { GroupContext } from "../wire/groupContext.js";
 import type { GroupInfo } from "../wire/groupInfo.js";
 import { groupInfoCodec } from "../wire/groupInfo.js";
 import type { KeyPackage } from "../wire/keyPackage.js";
-import type { ReInitProposal } from "../wire/proposal.js";
+import type { Proposal, ReInitProposal } from "../wire/proposal.js";
 import type { PreSharedKeyID } from "../wire/psk.js";
 import { groupSecretsCodec, type Welcome } from "../wire/welcome.js";
 import type { GroupConfig } from "./config.js";
@@ -639,6 +639,8 @@ export interface CreateExternalCommitInput {
   /** Leaf of an earlier appearance of the joiner to remove ("resync", §12.4.3.2). */
   readonly removeLeaf?: LeafIndex;
   readonly psks: readonly PreSharedKeyID[];
+  /** Further proposals by value (AppDataUpdate, AppEphemeral: extensions §2.6–2.7). */
+  readonly extraProposals?: readonly Proposal[];
   readonly authenticatedData: Uint8Array;
   readonly config: GroupConfig;
   resolvePsks(ids: readonly PreSharedKeyID[]): Promise<ResolvedPsk[]>;

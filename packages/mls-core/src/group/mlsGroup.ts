@@ -178,6 +178,8 @@ export interface ExternalJoinOptions {
   readonly removeLeaf?: number;
   /** PSKs to inject (their values come from `psks`). */
   readonly pskIds?: PreSharedKeyID[];
+  /** Further proposals for the external commit (AppDataUpdate, AppEphemeral). */
+  readonly proposals?: readonly Proposal[];
   readonly psks?: PskStore;
   readonly authenticatedData?: Uint8Array;
   readonly config?: Partial<GroupConfig>;
@@ -207,6 +209,8 @@ function welcomeOf(w: MLSMessage | Welcome): Welcome {
  */
 export class MlsGroup {
   private readonly pending = new Map<string, PendingProposal>();
+  /** Work deferred to the merge of a staged commit (deleting its handshake key). */
+  private readonly onMerge = new WeakMap<StagedCommit, () => void>();
   /** Private keys of our own Update proposals not yet committed, by public key. */
   private readonly pendingLeafKeys = new Map<string, Uint8Array>();
   private past: RetainedEpoch[] = [];
@@ -358,6 +362,7 @@ export class MlsGroup {
       signaturePrivateKey: o.signatureKeyPair.privateKey,
       ...(o.removeLeaf === undefined ? {} : { removeLeaf: toLeafIndex(o.removeLeaf) }),
       psks: o.pskIds ?? [],
+      ...(o.proposals === undefined ? {} : { extraProposals: o.proposals }),
       authenticatedData: o.authenticatedData ?? new Uint8Array(0),
       config,
       resolvePsks: (ids) => resolvePsks(ids, psks, () => undefined),
@@ -841,12 +846,13 @@ export class MlsGroup {
       throw new UsageError("only PublicMessage and PrivateMessage can be processed");
     if (epoch !== this.epoch) return this.processPast(msg, epoch);
 
-    const ac = await unprotectAndVerify(this.epochKeys(), msg);
+    const { authContent: ac, consume } = await unprotectAndVerify(this.epochKeys(), msg);
     const { content } = ac;
     switch (content.contentType) {
       case ContentType.application:
         if (ac.wireFormat !== WireFormat.mls_private_message)
           throw new ValidationError("RFC9420 §6.2", "application data must be a PrivateMessage");
+        consume();
         return {
           kind: "application",
           data: content.applicationData,
@@ -865,11 +871,16 @@ export class MlsGroup {
             "a SelfRemove must be sent as a PublicMessage",
           );
         const ref = await proposalRef(this.suite, ac);
+        consume();
         this.pending.set(toHex(ref), { proposal: content.proposal, sender: content.sender, ref });
         return { kind: "proposal", proposal: content.proposal, ref, sender: content.sender };
       }
-      case ContentType.commit:
-        return { kind: "commit", staged: await this.stageReceivedCommit(ac) };
+      case ContentType.commit: {
+        const staged = await this.stageReceivedCommit(ac);
+        // The commit's handshake key is deleted when the commit is merged.
+        this.onMerge.set(staged, consume);
+        return { kind: "commit", staged };
+      }
     }
   }
 
@@ -925,7 +936,8 @@ export class MlsGroup {
     const keys = this.past.find((p) => p.epoch === epoch);
     if (keys === undefined)
       throw new ValidationError("RFC9420 §14.4", `epoch ${epoch} is not (or no longer) available`);
-    const ac = await unprotectAndVerify(keys, msg);
+    const { authContent: ac, consume } = await unprotectAndVerify(keys, msg);
+    consume();
     const c = ac.content;
     if (c.contentType !== ContentType.application)
       throw new ValidationError("RFC9420 §6", "not application data");
@@ -948,6 +960,8 @@ export class MlsGroup {
       throw new UsageError(
         `the staged commit starts from epoch ${staged.fromEpoch}, the group is in ${this.epoch}`,
       );
+    this.onMerge.get(staged)?.();
+    this.onMerge.delete(staged);
     if (staged.selfRemoved) {
       this.status = "removed";
       this.pending.clear();

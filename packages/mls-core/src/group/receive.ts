@@ -86,11 +86,17 @@ export function senderSignatureKey(keys: EpochKeys, ac: AuthenticatedContent): U
   }
 }
 
-/** A message unprotected and verified, with the ratchet key consumed. */
+const NOTHING = () => {};
+
+/**
+ * A message unprotected and verified. For a PrivateMessage the ratchet key is not yet deleted:
+ * call `consume()` when the message is accepted (at once for application data and proposals, on
+ * merge for a commit), so a rejected message leaves the ratchet as it was.
+ */
 export async function unprotectAndVerify(
   keys: EpochKeys,
   msg: MLSMessage,
-): Promise<AuthenticatedContent> {
+): Promise<{ authContent: AuthenticatedContent; consume: () => void }> {
   if (msg.wireFormat === WireFormat.mls_public_message) {
     const pm = msg.publicMessage;
     if (!bytesEqual(pm.content.groupId, keys.groupId))
@@ -112,7 +118,7 @@ export async function unprotectAndVerify(
       ac,
       keys.groupContextBytes,
     );
-    return ac;
+    return { authContent: ac, consume: NOTHING };
   }
   if (msg.wireFormat === WireFormat.mls_private_message) {
     const pm = msg.privateMessage;
@@ -127,8 +133,7 @@ export async function unprotectAndVerify(
     // §6.3.2: the sender data must name a non-blank leaf.
     const key = senderSignatureKey(keys, d.authContent);
     await verifyContentSignature(keys.suite, key, d.authContent, keys.groupContextBytes);
-    d.consume();
-    return d.authContent;
+    return { authContent: d.authContent, consume: d.consume };
   }
   throw new UsageError("only PublicMessage and PrivateMessage carry group content");
 }
