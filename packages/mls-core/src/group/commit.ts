@@ -81,6 +81,8 @@ export interface StagedCommit {
   readonly fromEpoch: bigint;
   readonly next: EpochState;
   readonly sender: Sender;
+  /** The committer's leaf in the new epoch (for an external commit: the leaf it joined at). */
+  readonly committerLeaf: LeafIndex;
   readonly proposals: readonly CommittedProposal[];
   readonly added: readonly LeafIndex[];
   readonly removed: readonly LeafIndex[];
@@ -390,7 +392,7 @@ export async function createCommit(
   wipe(fin.welcomeSecret);
 
   return {
-    staged: stagedFrom(state, fin.next, content.sender, committed, applied, false, withPath),
+    staged: stagedFrom(state, fin.next, content.sender, me, committed, applied, false, withPath),
     authContent,
     ...(welcome === undefined ? {} : { welcome }),
     ...(groupInfo === undefined ? {} : { groupInfo }),
@@ -401,6 +403,7 @@ function stagedFrom(
   state: EpochState,
   next: EpochState,
   sender: Sender,
+  committerLeaf: LeafIndex,
   proposals: readonly CommittedProposal[],
   applied: AppliedProposals,
   selfRemoved: boolean,
@@ -410,6 +413,7 @@ function stagedFrom(
     fromEpoch: state.groupContext.epoch,
     next,
     sender,
+    committerLeaf,
     proposals,
     added: applied.added.map((a) => a.leaf),
     removed: applied.removed,
@@ -497,12 +501,9 @@ export async function processCommit(
 
   const ctx = proposalContext(state, runtime.config);
   validateProposalList(proposals, committer, ctx);
-  const psks = await runtime.resolvePsks(
-    proposals.flatMap((p) =>
-      p.proposal.proposalType === ProposalType.psk ? [p.proposal.psk] : [],
-    ),
-  );
   const applied = await applyProposals(proposals, ctx, isExternal);
+  // A removed member learns only that it was removed, and needs none of the PSKs.
+  const psks = applied.removed.includes(state.myLeaf) ? [] : await runtime.resolvePsks(applied.psks);
   const tree = applied.tree;
   if (applied.pathRequired && commit.path === undefined)
     throw new ValidationError("RFC9420 §12.4", "this commit must carry an UpdatePath");
@@ -527,8 +528,9 @@ export async function processCommit(
       fresh.set(leafToNode(state.myLeaf), { privateKey: priv, publicKey: myLeafNow.encryptionKey });
   }
   const path = commit.path;
+  // §12.4.2: the sender of an external commit takes the leftmost blank leaf.
+  const committerLeaf = committer.kind === "member" ? committer.leaf : tree.leftmostBlankLeaf();
   if (path !== undefined) {
-    const committerLeaf = committer.kind === "member" ? committer.leaf : tree.leftmostBlankLeaf();
     const old = committer.kind === "member" ? tree.leaf(committerLeaf) : undefined;
     if (committer.kind === "member" && old === undefined)
       throw new ValidationError("RFC9420 §12.4.2", "the committer was removed by its own commit");
@@ -592,6 +594,7 @@ export async function processCommit(
       fromEpoch: state.groupContext.epoch,
       next: state,
       sender,
+      committerLeaf,
       proposals,
       added: applied.added.map((a) => a.leaf),
       removed: applied.removed,
@@ -622,7 +625,16 @@ export async function processCommit(
     throw new ValidationError("RFC9420 §6.1", "a commit needs a confirmation tag");
   wipe(fin.joinerSecret);
   wipe(fin.welcomeSecret);
-  return stagedFrom(state, fin.next, sender, proposals, applied, false, path !== undefined);
+  return stagedFrom(
+    state,
+    fin.next,
+    sender,
+    committerLeaf,
+    proposals,
+    applied,
+    false,
+    path !== undefined,
+  );
 }
 
 // ------------------------------------------------------------------ external commits

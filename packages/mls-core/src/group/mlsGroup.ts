@@ -657,7 +657,11 @@ export class MlsGroup {
   }
 
   /** Proposes a fresh leaf key (§12.1.2); the new private key is kept until it is committed. */
-  async proposeUpdate(options?: { publicMessage?: boolean; leafExtensions?: Extension[] }) {
+  async proposeUpdate(options?: {
+    publicMessage?: boolean;
+    leafExtensions?: Extension[];
+    authenticatedData?: Uint8Array;
+  }) {
     const s = this.state;
     const old = s.tree.leaf(s.myLeaf)!;
     const kp = await s.suite.hpke.kem.generateKeyPair();
