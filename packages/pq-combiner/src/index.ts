@@ -7,5 +7,6 @@ export * from "./codepoints.js";
 export * from "./groupSetup.js";
 export * from "./membership.js";
 export * from "./messagePair.js";
+export * from "./policy/index.js";
 export * from "./session.js";
 export * from "./suitePair.js";

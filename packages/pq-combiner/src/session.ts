@@ -55,6 +55,8 @@ import {
   decodeApqMessage,
   encodeMessagePair,
 } from "./messagePair.js";
+import { type Decision, decide, type SessionSnapshot } from "./policy/engine.js";
+import type { Policy } from "./policy/schema.js";
 import { validateSuitePair } from "./suitePair.js";
 
 /**
@@ -91,6 +93,14 @@ export interface ApqSessionOptions {
   readonly now?: () => number;
   /** Send handshake messages as PublicMessage (default false: PrivateMessage). */
   readonly publicHandshakes?: boolean;
+  /**
+   * "Auto" mode: every `encrypt` first asks the policy engine and performs the update that is
+   * due, handing the commit to `deliver` (true if the delivery service accepted it).
+   */
+  readonly auto?: {
+    readonly policy: Policy;
+    deliver(commit: PendingCommit): Promise<boolean>;
+  };
 }
 
 /** What the policy engine needs to know about a session (see policy/engine.ts). */
@@ -514,6 +524,46 @@ export class ApqSession {
     return [...this.fullRequests];
   }
 
+  /** What the policy engine needs to know about this session. */
+  snapshot(): SessionSnapshot {
+    return {
+      established: this.established_,
+      mustCommitFull: this.mustCommitFull_,
+      commitsSinceFull: this.stats.commitsSinceFull,
+      messagesSinceUpdate: this.stats.messagesSinceUpdate,
+      lastFullAt: this.stats.lastFullAt,
+      lastUpdateAt: this.stats.lastUpdateAt,
+      lastActive: { ...this.stats.lastActive },
+    };
+  }
+
+  /** Which update the policy says is due now. */
+  decide(policy: Policy, now = this.options.now()): Decision {
+    return decide(policy, this.snapshot(), now, { fullRequests: this.pendingFullRequests() });
+  }
+
+  /**
+   * Performs the update the policy says is due (if any): creates the commit, hands it to
+   * `deliver`, merges it if delivered. Returns the decision. If the delivery service refused the
+   * commit (another one won), process the incoming messages and call again.
+   */
+  async runPolicy(
+    policy: Policy,
+    deliver: (c: PendingCommit) => Promise<boolean>,
+  ): Promise<Decision> {
+    const d = this.decide(policy);
+    if (d.update === "none") return d;
+    const pending = d.update === "FULL" ? await this.fullCommit() : await this.partialCommit();
+    if (await deliver(pending)) await pending.merge();
+    else {
+      pending.discard();
+      throw new UsageError(
+        `a ${d.update} commit was due (${d.reason}) but the delivery service refused it: process the incoming messages, then retry`,
+      );
+    }
+    return d;
+  }
+
   /** MLS-Exporter of the T group, which carries the session's application keys. */
   exportSecret(label: string, context: Uint8Array, length: number): Promise<Uint8Array> {
     return this.t.exportSecret(label, context, length);
@@ -533,6 +583,8 @@ export class ApqSession {
   /** Encrypts application data in the T group (only once the session is established). */
   async encrypt(data: Uint8Array, authenticatedData?: Uint8Array): Promise<Uint8Array> {
     this.assertActive();
+    if (this.options.auto !== undefined)
+      await this.runPolicy(this.options.auto.policy, this.options.auto.deliver);
     if (!this.established_)
       throw new UsageError(
         "the session is not established yet: the first FULL commit must happen before application messages",
