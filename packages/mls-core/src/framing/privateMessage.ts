@@ -6,7 +6,7 @@ import type { CipherSuite } from "../crypto/provider.js";
 import { CodecError, CryptoError, MlsError, UsageError, ValidationError } from "../errors.js";
 import { type RatchetKey, ratchetTypeOf, type SecretTree } from "../schedule/secretTree.js";
 import { toLeafIndex } from "../treemath.js";
-import { ContentType, SenderType, WireFormat } from "../wire/enums.js";
+import { SenderType, WireFormat } from "../wire/enums.js";
 import {
   type AuthenticatedContent,
   decodePrivateMessageContent,

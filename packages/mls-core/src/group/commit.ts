@@ -503,7 +503,9 @@ export async function processCommit(
   validateProposalList(proposals, committer, ctx);
   const applied = await applyProposals(proposals, ctx, isExternal);
   // A removed member learns only that it was removed, and needs none of the PSKs.
-  const psks = applied.removed.includes(state.myLeaf) ? [] : await runtime.resolvePsks(applied.psks);
+  const psks = applied.removed.includes(state.myLeaf)
+    ? []
+    : await runtime.resolvePsks(applied.psks);
   const tree = applied.tree;
   if (applied.pathRequired && commit.path === undefined)
     throw new ValidationError("RFC9420 §12.4", "this commit must carry an UpdatePath");

@@ -22,7 +22,6 @@ import type { Credential } from "../wire/credential.js";
 import {
   ContentType,
   LeafNodeSource,
-  ProposalOrRefType,
   ProposalType,
   ProtocolVersion,
   PSKType,
