@@ -1,0 +1,7 @@
+/**
+ * @hpqmls/client — the typed client of the hpqmls delivery service.
+ */
+export * from "./base64.js";
+export * from "./member.js";
+export * from "./serviceClient.js";
+export * from "./signing.js";

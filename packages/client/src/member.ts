@@ -1,0 +1,284 @@
+import {
+  basicCredential,
+  type KeyPackageBundle,
+  type KeyPair,
+  toHex,
+  utf8,
+  WireFormat,
+} from "@hpqmls/mls-core";
+import {
+  type ApqClient,
+  ApqSession,
+  type ApqSessionOptions,
+  decodeApqMessage,
+  type PendingCommit,
+} from "@hpqmls/pq-combiner";
+import { EpochConflictError, ServiceClient } from "./serviceClient.js";
+import { generateServiceKey } from "./signing.js";
+
+/** A message received in a group. */
+export interface Received {
+  readonly groupId: string;
+  readonly sender: string;
+  readonly text: string;
+}
+
+interface GroupState {
+  session: ApqSession;
+  /** Last sequence number processed. */
+  cursor: number;
+}
+
+/** Counters a demo or a test can print. */
+export interface MemberStats {
+  fullCommits: number;
+  partialCommits: number;
+  bytesSent: number;
+  conflicts: number;
+}
+
+/**
+ * One APQ-MLS client driven through the delivery service: publishes KeyPackage pairs, creates
+ * and joins groups, commits FULL or PARTIAL per the server's schedule, sends and receives.
+ * Commits follow the DS discipline: post, merge only if accepted; on 409 (another commit won the
+ * epoch) catch up and retry.
+ */
+export class ApqMember {
+  private readonly bundles: { t: KeyPackageBundle; pq: KeyPackageBundle }[] = [];
+  private readonly groups = new Map<string, GroupState>();
+  readonly inbox: Received[] = [];
+  readonly stats: MemberStats = { fullCommits: 0, partialCommits: 0, bytesSent: 0, conflicts: 0 };
+
+  private constructor(
+    readonly name: string,
+    readonly service: ServiceClient,
+    private readonly client: ApqClient,
+    private readonly options: ApqSessionOptions,
+  ) {}
+
+  static async register(
+    baseUrl: string,
+    name: string,
+    options: ApqSessionOptions = {},
+    serviceKey?: KeyPair,
+  ): Promise<ApqMember> {
+    const identity = utf8(name);
+    const client = await ApqSession.newClient(basicCredential(identity), options);
+    const service = await ServiceClient.register(
+      baseUrl,
+      identity,
+      serviceKey ?? (await generateServiceKey()),
+    );
+    return new ApqMember(name, service, client, options);
+  }
+
+  get identity(): Uint8Array {
+    return utf8(this.name);
+  }
+
+  session(groupId: string): ApqSession {
+    const g = this.groups.get(groupId);
+    if (g === undefined) throw new Error(`${this.name} is not in group ${groupId}`);
+    return g.session;
+  }
+
+  groupIds(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  /** Publishes `count` fresh KeyPackage pairs (keeping their private keys). */
+  async publishKeyPackages(count = 3): Promise<void> {
+    const pairs: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) {
+      const kp = await ApqSession.keyPackagePair(this.client, this.options);
+      this.bundles.push({ t: kp.t, pq: kp.pq });
+      pairs.push(kp.message);
+    }
+    await this.service.publishKeyPackages(pairs);
+  }
+
+  /** Creates a group on the service and establishes it with the first FULL commit. */
+  async createGroup(policy?: unknown): Promise<string> {
+    const session = await ApqSession.create(this.client, this.options);
+    const created = await this.service.createGroup(await session.groupInfoPair(), policy);
+    const state: GroupState = { session, cursor: 0 };
+    this.groups.set(created.groupId, state);
+    await this.commit(created.groupId, (s) => s.fullCommit());
+    return created.groupId;
+  }
+
+  /** Posts a commit; merges it if accepted, otherwise catches up and builds it again. */
+  private async commit(
+    groupId: string,
+    build: (s: ApqSession) => Promise<PendingCommit>,
+    attempts = 8,
+  ): Promise<PendingCommit> {
+    const g = this.state(groupId);
+    for (let i = 0; ; i++) {
+      const pending = await build(g.session);
+      try {
+        const r = await this.service.postMessage(groupId, pending.message, {
+          ...(pending.welcome === undefined ? {} : { welcome: pending.welcome }),
+        });
+        await pending.merge();
+        g.cursor = Math.max(g.cursor, r.seq);
+        this.stats.bytesSent += pending.message.length + (pending.welcome?.length ?? 0);
+        if (pending.kind === "full") this.stats.fullCommits++;
+        else this.stats.partialCommits++;
+        await this.service.putGroupInfo(groupId, await g.session.groupInfoPair());
+        return pending;
+      } catch (e) {
+        pending.discard();
+        if (!(e instanceof EpochConflictError) || i + 1 >= attempts) throw e;
+        this.stats.conflicts++;
+        await this.sync(groupId);
+      }
+    }
+  }
+
+  private state(groupId: string): GroupState {
+    const g = this.groups.get(groupId);
+    if (g === undefined) throw new Error(`${this.name} is not in group ${groupId}`);
+    return g;
+  }
+
+  /** Adds a member by name: claims one of its KeyPackage pairs and makes a FULL commit. */
+  async add(groupId: string, name: string): Promise<void> {
+    const { pair } = await this.service.claimKeyPackage(utf8(name));
+    await this.commit(groupId, async (s) => s.fullCommit({ add: [s.decodeKeyPackagePair(pair)] }));
+  }
+
+  /** Removes a member by name (a FULL commit). */
+  async remove(groupId: string, name: string): Promise<void> {
+    const who = `basic:${toHex(utf8(name))}`;
+    await this.commit(groupId, (s) => s.fullCommit({ remove: [who] }));
+  }
+
+  /** A FULL or PARTIAL commit on demand. */
+  async update(groupId: string, kind: "full" | "partial"): Promise<void> {
+    await this.commit(groupId, (s) => (kind === "full" ? s.fullCommit() : s.partialCommit()));
+  }
+
+  /** Asks the server's schedule and performs the update it says is due. Returns what it did. */
+  async followSchedule(groupId: string): Promise<"none" | "FULL" | "PARTIAL"> {
+    await this.sync(groupId);
+    const { decision } = await this.service.schedule(groupId);
+    const s = this.session(groupId);
+    // The joiner's first-FULL rule is local knowledge the server cannot have.
+    const update = s.mustCommitFull ? "FULL" : (decision.update as "none" | "FULL" | "PARTIAL");
+    if (update === "FULL") await this.update(groupId, "full");
+    else if (update === "PARTIAL") await this.update(groupId, "partial");
+    return update;
+  }
+
+  /** Sends a text message (after the update the schedule says is due, if any). */
+  async send(groupId: string, text: string): Promise<void> {
+    await this.followSchedule(groupId);
+    for (let i = 0; ; i++) {
+      const bytes = await this.session(groupId).encrypt(utf8(text));
+      try {
+        const r = await this.service.postMessage(groupId, bytes);
+        this.state(groupId).cursor = Math.max(this.state(groupId).cursor, r.seq);
+        this.stats.bytesSent += bytes.length;
+        return;
+      } catch (e) {
+        if (!(e instanceof EpochConflictError) || i >= 4) throw e;
+        this.stats.conflicts++;
+        await this.sync(groupId);
+      }
+    }
+  }
+
+  /** Joins every group a waiting Welcome pair invites this client to. */
+  async acceptWelcomes(): Promise<string[]> {
+    const joined: string[] = [];
+    for (const w of await this.service.welcomes()) {
+      const bundle = this.bundleFor(w.welcome);
+      if (bundle === undefined || this.groups.has(w.groupId)) {
+        await this.service.deleteWelcome(w.seq);
+        continue;
+      }
+      const session = await ApqSession.join(w.welcome, bundle, this.options);
+      this.groups.set(w.groupId, { session, cursor: w.seq });
+      this.bundles.splice(this.bundles.indexOf(bundle), 1);
+      await this.service.deleteWelcome(w.seq);
+      joined.push(w.groupId);
+    }
+    return joined;
+  }
+
+  /** The stored KeyPackage pair a Welcome pair is addressed to. */
+  private bundleFor(
+    welcomePair: Uint8Array,
+  ): { t: KeyPackageBundle; pq: KeyPackageBundle } | undefined {
+    const m = decodeApqMessage(welcomePair);
+    if (m.kind !== "pair" || m.pair.t.wireFormat !== WireFormat.mls_welcome) return undefined;
+    const refs = new Set(m.pair.t.welcome.secrets.map((s) => toHex(s.newMember)));
+    return this.bundles.find((b) => refs.has(toHex(b.t.ref)));
+  }
+
+  /** Joins a group by external commit from its published GroupInfo pair. */
+  async joinExternal(groupId: string): Promise<void> {
+    for (let i = 0; ; i++) {
+      const { groupInfoPair } = await this.service.getGroupInfo(groupId);
+      const { session, message } = await ApqSession.joinExternal(
+        this.client,
+        groupInfoPair,
+        this.options,
+      );
+      try {
+        const r = await this.service.postMessage(groupId, message);
+        this.groups.set(groupId, { session, cursor: r.seq });
+        this.stats.fullCommits++;
+        this.stats.bytesSent += message.length;
+        await this.service.putGroupInfo(groupId, await session.groupInfoPair());
+        return;
+      } catch (e) {
+        if (!(e instanceof EpochConflictError) || i >= 4) throw e;
+        this.stats.conflicts++;
+      }
+    }
+  }
+
+  /** Processes every message of a group after the cursor; returns the new texts. */
+  async sync(groupId: string): Promise<Received[]> {
+    const g = this.state(groupId);
+    const got: Received[] = [];
+    for (;;) {
+      const { messages } = await this.service.readMessages(groupId, g.cursor);
+      if (messages.length === 0) break;
+      for (const m of messages) {
+        g.cursor = m.seq;
+        if (m.sender === this.service.clientId || !g.session.isActive) continue;
+        const r = await g.session.process(m.message);
+        if (r.kind === "application") {
+          const rec = {
+            groupId,
+            sender: identityName(r.sender),
+            text: new TextDecoder().decode(r.data),
+          };
+          got.push(rec);
+          this.inbox.push(rec);
+        } else if (r.kind === "commit" && r.removedSelf) {
+          this.groups.delete(groupId);
+          return got;
+        }
+      }
+    }
+    return got;
+  }
+
+  /** True while this client is a member of the group. */
+  isMember(groupId: string): boolean {
+    return this.groups.get(groupId)?.session.isActive ?? false;
+  }
+}
+
+/** "basic:<hex>" → the UTF-8 name. */
+function identityName(identity: string): string {
+  if (!identity.startsWith("basic:")) return identity;
+  const hex = identity.slice(6);
+  return new TextDecoder().decode(
+    new Uint8Array(hex.match(/../g)?.map((h) => Number.parseInt(h, 16)) ?? []),
+  );
+}
