@@ -11,6 +11,7 @@ import {
   encodeBytes,
   extType,
   type GroupConfig,
+  getExtension,
   makeExtension,
   ProtocolVersion,
   requiredCapabilitiesCodec,
@@ -79,6 +80,19 @@ export function apqGroupContextExtensions(info: ApqInfo, traditional: boolean): 
       apqCodePoints().messagePairWireFormat,
     ]),
   ];
+}
+
+/**
+ * Whether a GroupContext still requires the `apq_message_pair` wire format of every member (the
+ * draft's "Session creation": both GroupContexts MUST list it in required_wire_formats).
+ */
+export function requiresMessagePair(extensions: readonly Extension[]): boolean {
+  try {
+    const formats = getExtension(extensions, extType("required_wire_formats"), wireFormatsCodec);
+    return formats?.includes(apqCodePoints().messagePairWireFormat) ?? false;
+  } catch {
+    return false;
+  }
 }
 
 /** A group configuration with the `apq_mls_info` component registered. */

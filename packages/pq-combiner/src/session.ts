@@ -21,7 +21,6 @@ import {
   ProtocolVersion,
   type PskStore,
   Reader,
-  SenderType,
   type StagedCommit,
   safeAADItem,
   stagedSafeExportSecret,
@@ -47,6 +46,7 @@ import {
   apqGroupConfig,
   apqGroupContextExtensions,
   apqLeafExtensions,
+  requiresMessagePair,
 } from "./groupSetup.js";
 import { checkMembership, defaultIdentityOf, type IdentityOf, leafOf } from "./membership.js";
 import {
@@ -693,14 +693,7 @@ export class ApqSession {
             pq: pqRes.welcome,
           })
         : undefined;
-    const staged: Staged = { t: tRes.staged, pq: pqRes.staged };
-    return {
-      kind: "full",
-      message,
-      ...(welcome === undefined ? {} : { welcome }),
-      merge: () => this.mergeOwn(staged, next),
-      discard: () => {},
-    };
+    return this.pending("full", message, { t: tRes.staged, pq: pqRes.staged }, next, welcome);
   }
 
   /** A PARTIAL commit: T group only, no Add or Remove, plain MLSMessage. */
@@ -710,22 +703,53 @@ export class ApqSession {
       throw new UsageError(
         "the first commit of a session must be FULL (it establishes the session)",
       );
+    if (this.fullRequests.size > 0)
+      throw new UsageError(
+        `a FULL commit was requested (by ${[...this.fullRequests].join(", ")}); make a FULL commit`,
+      );
     const res = await this.t.commit({
       path: true,
       publicMessage: this.options.publicHandshakes ?? false,
     });
     if (res.staged.added.length > 0 || res.staged.removed.length > 0)
       throw new UsageError("a pending Add or Remove cannot go into a PARTIAL commit");
-    const staged: Staged = { t: res.staged };
+    return this.pending("partial", encodeMessage(res.commit), { t: res.staged }, undefined);
+  }
+
+  /** Wraps a staged own commit: merged at most once, never after `discard()`. */
+  private pending(
+    kind: "full" | "partial",
+    message: Uint8Array,
+    staged: Staged,
+    next: ApqInfo | undefined,
+    welcome?: Uint8Array,
+  ): PendingCommit {
+    let state: "staged" | "merged" | "discarded" = "staged";
     return {
-      kind: "partial",
-      message: encodeMessage(res.commit),
-      merge: () => this.mergeOwn(staged, undefined),
-      discard: () => {},
+      kind,
+      message,
+      ...(welcome === undefined ? {} : { welcome }),
+      merge: async () => {
+        if (state !== "staged") throw new UsageError(`this commit was already ${state}`);
+        await this.mergeOwn(staged, next);
+        state = "merged";
+      },
+      discard: () => {
+        if (state === "staged") state = "discarded";
+      },
     };
   }
 
   private async mergeOwn(staged: Staged, next: ApqInfo | undefined): Promise<void> {
+    // Both halves must still start from the current epochs: a commit that lost the race to
+    // another one (e.g. a PARTIAL commit moved T but not PQ) must change neither group.
+    if (
+      staged.t.fromEpoch !== this.t.epoch ||
+      (staged.pq !== undefined && staged.pq.fromEpoch !== this.pq.epoch)
+    )
+      throw new UsageError(
+        "this commit is for an epoch the session has left (another commit was accepted); discard it",
+      );
     if (staged.pq !== undefined) await this.pq.merge(staged.pq);
     await this.t.merge(staged.t);
     this.afterCommit(staged, next, this.ownIdentity);
@@ -755,7 +779,8 @@ export class ApqSession {
     for (const k of Object.keys(this.stats.lastActive))
       if (!members.has(k)) delete this.stats.lastActive[k];
     for (const m of members) this.stats.lastActive[m] ??= now;
-    this.fullRequests.clear();
+    // A FULL request (flagged Update) is only satisfied by a FULL commit.
+    if (staged.pq !== undefined) this.fullRequests.clear();
   }
 
   // ------------------------------------------------------------------ receiving
@@ -781,7 +806,7 @@ export class ApqSession {
     const gid = this.messageGroupId(m);
     if (gid !== undefined && bytesEq(gid, this.pq.groupId))
       throw new ValidationError(RULE, "PQ-group messages travel in pairs with their T counterpart");
-    const r = await this.t.process(m);
+    const r = await this.t.process(m, { acceptProposal: onlyUpdates });
     switch (r.kind) {
       case "application":
         if (!this.established_)
@@ -803,11 +828,12 @@ export class ApqSession {
           staged.removed.length === 0 &&
           !staged.psks.some(isApqPsk) &&
           (staged.selfRemoved ||
-            sameApqInfo(apqInfoFromExtensions(staged.next.groupContext.extensions)!, this.info));
+            (sameApqInfo(apqInfoFromExtensions(staged.next.groupContext.extensions)!, this.info) &&
+              requiresMessagePair(staged.next.groupContext.extensions)));
         if (!ok)
           throw new ValidationError(
             RULE,
-            "a T-only (PARTIAL) commit may not add or remove members, inject the APQ PSK or change APQInfo",
+            "a T-only (PARTIAL) commit may not add or remove members, inject the APQ PSK, change APQInfo or drop required_wire_formats",
           );
         const who = this.identityOfLeaf(this.t, staged.committerLeaf);
         await this.t.merge(staged);
@@ -862,16 +888,20 @@ export class ApqSession {
       throw new ValidationError(RULE, "the pair's messages are not for this session's two groups");
 
     // PQ first (receivers derive the new PQ epoch, then the T one).
-    const pqr = await this.pq.process(p.pq);
+    const pqr = await this.pq.process(p.pq, { acceptProposal: onlyUpdates });
     if (pqr.kind === "application")
       throw new ValidationError(RULE, "a pair must not carry application data");
     if (pqr.kind === "proposal") {
-      const tr = await this.t.process(p.t);
-      if (tr.kind !== "proposal")
-        throw new ValidationError(RULE, "both halves of a proposal pair must be proposals");
-      if (pqr.proposal.proposalType !== ProposalType.update)
-        throw new ValidationError(RULE, "only Update proposals may be sent on their own");
-      return this.acceptProposal(tr.proposal, tr.sender, p.t);
+      // The PQ half is stored; if the T half is refused, it must not stay pending.
+      try {
+        const tr = await this.t.process(p.t, { acceptProposal: onlyUpdates });
+        if (tr.kind !== "proposal")
+          throw new ValidationError(RULE, "both halves of a proposal pair must be proposals");
+        return this.acceptProposal(tr.proposal, tr.sender, p.t);
+      } catch (e) {
+        this.pq.forgetProposal(pqr.ref);
+        throw e;
+      }
     }
 
     const stagedPq = pqr.staged;
@@ -884,7 +914,7 @@ export class ApqSession {
     if (apq !== undefined) this.tPsks.arm(apq);
     let tr: Awaited<ReturnType<MlsGroup["process"]>>;
     try {
-      tr = await this.t.process(p.t);
+      tr = await this.t.process(p.t, { acceptProposal: refuseProposal });
     } finally {
       this.tPsks.disarm();
     }
@@ -909,7 +939,18 @@ export class ApqSession {
       };
     }
 
-    // The FULL commit's checks (digest §1.13): PSK present, APQInfo consistent, same members.
+    // The FULL commit's checks (digest §1.13): an UpdatePath in both groups (decision E12), PSK
+    // present, APQInfo consistent, pairs still required, same members.
+    if (!stagedT.pathIncluded || !stagedPq.pathIncluded)
+      throw new ValidationError(RULE, "a FULL commit must carry an UpdatePath in both groups");
+    if (
+      !requiresMessagePair(stagedT.next.groupContext.extensions) ||
+      !requiresMessagePair(stagedPq.next.groupContext.extensions)
+    )
+      throw new ValidationError(
+        RULE,
+        "both GroupContexts must keep requiring the apq_message_pair wire format",
+      );
     const psk = stagedT.psks.find(isApqPsk);
     if (
       psk === undefined ||
@@ -1045,4 +1086,18 @@ function isApqPsk(p: PreSharedKeyID): boolean {
 
 function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Proposals sent on their own (plain or paired) may only be Updates; refused before storing. */
+function onlyUpdates(proposal: Proposal): void {
+  if (proposal.proposalType !== ProposalType.update)
+    throw new ValidationError(
+      RULE,
+      "only Update proposals may be sent on their own; adds and removes are FULL commits",
+    );
+}
+
+/** The T half of a commit pair must be a commit; a proposal there is refused before storing. */
+function refuseProposal(): void {
+  throw new ValidationError(RULE, "both halves of a commit pair must be commits");
 }

@@ -371,9 +371,7 @@ export class Group {
   }
 
   /**
-   * An independent copy of a group saved with `snapshot()`. The blobs are copied first:
-   * deserialised state aliases its input buffer, and wipes secrets in it as it is used (see the
-   * it.fails test on this in scenarios.test.ts).
+   * An independent copy of a group saved with `snapshot()`.
    */
   static fromSnapshot(s: GroupSnapshot): Group {
     const g = new Group(s.options);

@@ -470,13 +470,8 @@ describe("session snapshot and decide", () => {
     for (const m of g.members) expect(m.session.decide(DEFAULT_POLICY).rule).toBe("none");
   });
 
-  // DEFECT: a PARTIAL commit may commit (by reference) an Update flagged as a FULL request,
-  // and `afterCommit` (session.ts) then clears every pending request, so the FULL commit the
-  // member asked for never happens and the policy no longer says it is due. Neither
-  // `partialCommit` nor `processPlain` looks at the flag. Fix: partialCommit refuses (or leaves
-  // out, `includePending: false` plus by-reference selection) flagged Updates, and receivers
-  // keep a request until a FULL commit.
-  it.fails("a FULL request is only satisfied by a FULL commit", async () => {
+  // Regression test for a defect found and fixed while writing these suites.
+  it("a FULL request is only satisfied by a FULL commit", async () => {
     const g = await established(["a", "b", "c"], DEFAULT_PAIR.options);
     const request = await g.member("c").session.proposeUpdate({ full: true });
     for (const m of g.others("c")) await m.session.process(request);

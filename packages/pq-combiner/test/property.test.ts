@@ -110,12 +110,16 @@ async function step(g: Group, a: Action): Promise<string> {
   const pick = (n: number, from: readonly string[] = names) => from[n % from.length]!;
   const who = pick(a.who);
   const others = names.filter((n) => n !== who);
-  const pending = proposers(g);
   switch (a.kind) {
     case "full":
       await g.full(who);
       return `${who} FULL`;
     case "partial":
+      // A FULL request (flagged Update) can only be satisfied by a FULL commit.
+      if (g.member(who).session.pendingFullRequests().length > 0) {
+        await expect(g.member(who).session.partialCommit()).rejects.toThrow(/FULL commit/);
+        return `${who} PARTIAL refused (FULL requested)`;
+      }
       await g.partial(who);
       return `${who} PARTIAL`;
     case "send":
@@ -137,9 +141,7 @@ async function step(g: Group, a: Action): Promise<string> {
     case "remove": {
       if (names.length <= MIN_MEMBERS) return "remove skipped";
       const target = pick(a.target, others);
-      // A member with a pending Update cannot be removed (mls-core defect, it.fails in
-      // scenarios.test.ts "a member with a pending Update proposal can be removed").
-      if (pending.has(target)) return `remove of ${target} skipped (pending Update)`;
+      // a pending Update of the removed member is left out of the commit (RFC 9420 §12.2)
       await g.remove(who, [target]);
       return `${who} removes ${target}`;
     }
@@ -147,16 +149,16 @@ async function step(g: Group, a: Action): Promise<string> {
       const other = pick(a.other, others);
       const s1 = g.member(who).session;
       const s2 = g.member(other).session;
-      const c1 = a.whoFull ? await s1.fullCommit() : await s1.partialCommit();
-      const c2 = a.otherFull ? await s2.fullCommit() : await s2.partialCommit();
+      const requested = s1.pendingFullRequests().length > 0;
+      const c1 = a.whoFull || requested ? await s1.fullCommit() : await s1.partialCommit();
+      const c2 = a.otherFull || requested ? await s2.fullCommit() : await s2.partialCommit();
       await g.deliver(who, c1);
       c2.discard();
       await expectAgreement(g.members);
       return `${who} ${c1.kind} beats ${other} ${c2.kind}`;
     }
     case "propose": {
-      // one pending Update per member (two block everyone else: it.fails in scenarios.test.ts)
-      if (pending.has(who)) return "propose skipped";
+      // several pending Updates of one member are fine: a commit takes the latest (§12.2)
       const proposal = await g.member(who).session.proposeUpdate({ full: a.flagged });
       for (const m of g.others(who))
         expect(await m.session.process(proposal)).toEqual({
@@ -167,7 +169,6 @@ async function step(g: Group, a: Action): Promise<string> {
       return `${who} proposes an Update${a.flagged ? " (FULL wanted)" : ""}, left pending`;
     }
     case "update": {
-      if (pending.has(who)) return "update skipped";
       const committer = pick(a.committer, others);
       const s = g.member(who).session;
       const proposal = await s.proposeUpdate({ full: a.flagged });
@@ -175,7 +176,8 @@ async function step(g: Group, a: Action): Promise<string> {
         const r = await m.session.process(proposal);
         expect(r).toEqual({ kind: "proposal", full: a.flagged, sender: idOf(who) });
       }
-      if (a.flagged || a.commitFull) await g.full(committer);
+      const requested = g.member(committer).session.pendingFullRequests().length > 0;
+      if (a.flagged || a.commitFull || requested) await g.full(committer);
       else await g.partial(committer);
       return `${who} proposes an Update${a.flagged ? " (FULL wanted)" : ""}, ${committer} commits`;
     }

@@ -690,6 +690,7 @@ export async function createExternalCommit(
       proposal: { proposalType: ProposalType.psk, psk } as const,
       sender,
     })),
+    ...(i.extraProposals ?? []).map((proposal) => ({ proposal, sender })),
   ];
   const ctx: ProposalContext = {
     suite,

@@ -1,4 +1,4 @@
-import { decodeBytes } from "../codec/codec.js";
+import { decodeBytes, encodeBytes } from "../codec/codec.js";
 import { Reader } from "../codec/reader.js";
 import { Writer } from "../codec/writer.js";
 import type { CipherSuite, KeyPair } from "../crypto/provider.js";
@@ -42,7 +42,7 @@ import type { KeyPackage } from "../wire/keyPackage.js";
 import type { Capabilities } from "../wire/leafNode.js";
 import { type MLSMessage, mlsMessageCodec } from "../wire/mlsMessage.js";
 import { type Proposal, proposalCodec } from "../wire/proposal.js";
-import type { PreSharedKeyID } from "../wire/psk.js";
+import { type PreSharedKeyID, preSharedKeyIDCodec } from "../wire/psk.js";
 import type { Welcome } from "../wire/welcome.js";
 import {
   type CommitRuntime,
@@ -120,8 +120,18 @@ export interface CommitOptions {
   readonly groupContextExtensions?: Extension[];
   /** Other proposals by value. */
   readonly proposals?: readonly Proposal[];
-  /** Commit the valid pending proposals received this epoch (default true). */
+  /**
+   * Commit the pending proposals received this epoch (default true), one per leaf as §12.2
+   * requires: a Remove wins over Updates, else the most recent Update; proposals about leaves
+   * this commit removes by value, and Removes of the committer, are left out.
+   */
   readonly includePending?: boolean;
+  /** Further narrows the pending proposals taken into the commit (after the §12.2 choice). */
+  readonly pendingFilter?: (p: {
+    readonly proposal: Proposal;
+    readonly ref: Uint8Array;
+    readonly sender: number | undefined;
+  }) => boolean;
   /** Always include an UpdatePath (default true; false sends none when none is required). */
   readonly path?: boolean;
   /** Send the commit as a PublicMessage rather than a PrivateMessage. */
@@ -134,6 +144,18 @@ export interface CommitOptions {
    * external joiners (default false: it encodes the whole tree).
    */
   readonly groupInfo?: boolean;
+}
+
+export interface ProcessOptions {
+  /**
+   * Called for a proposal after it was authenticated and before it is stored as pending or its
+   * key consumed; throwing refuses the proposal and leaves the group unchanged.
+   */
+  readonly acceptProposal?: (
+    proposal: Proposal,
+    sender: AuthenticatedContent["content"]["sender"],
+    authenticatedData: Uint8Array,
+  ) => void | Promise<void>;
 }
 
 export interface CommitResult {
@@ -438,7 +460,9 @@ export class MlsGroup {
   ): MlsGroup {
     const config = groupConfig(o.config);
     const suiteOf = o.suites ?? ((id: number) => getCipherSuite(id));
-    const r = new Reader(bytes);
+    // A private copy: the restored state wipes its secrets in place as they are used, and must
+    // not zero the caller's saved blob (which may be restored again).
+    const r = new Reader(bytes.slice());
     readHeader(r, STATE_KIND_GROUP);
     const status = STATUS_CODES[r.u8()];
     if (status === undefined) throw new CodecError("invalid group status in state blob");
@@ -527,6 +551,14 @@ export class MlsGroup {
       ref: p.ref,
       sender: p.sender.senderType === SenderType.member ? p.sender.leafIndex : undefined,
     }));
+  }
+
+  /**
+   * Drops a pending proposal (for an application that refuses it after `process` stored it,
+   * e.g. one half of a message pair whose other half failed). Returns whether it was pending.
+   */
+  forgetProposal(ref: Uint8Array): boolean {
+    return this.pending.delete(toHex(ref));
   }
 
   /** §8.5 MLS-Exporter. */
@@ -754,7 +786,15 @@ export class MlsGroup {
     const byRef =
       o.includePending === false
         ? []
-        : [...this.pending.values()].filter((p) => !isOwnUpdate(p, this.state.myLeaf));
+        : selectPending([...this.pending.values()], this.state.myLeaf, o.remove ?? []).filter(
+            (p) =>
+              o.pendingFilter === undefined ||
+              o.pendingFilter({
+                proposal: p.proposal,
+                ref: p.ref,
+                sender: p.sender.senderType === SenderType.member ? p.sender.leafIndex : undefined,
+              }),
+          );
     const created = await createCommit(this.state, this.runtime(), {
       proposals: [
         ...byRef.map((p) => ({
@@ -836,7 +876,7 @@ export class MlsGroup {
    * effect at once; a commit comes back staged, to be merged with `merge()`. A message that
    * fails any check throws and changes nothing.
    */
-  async process(input: MLSMessage | Uint8Array): Promise<ProcessedMessage> {
+  async process(input: MLSMessage | Uint8Array, o: ProcessOptions = {}): Promise<ProcessedMessage> {
     if (this.status === "removed") throw new UsageError("this member was removed from the group");
     const msg = input instanceof Uint8Array ? decodeBytes(mlsMessageCodec, input) : input;
     const epoch =
@@ -874,6 +914,8 @@ export class MlsGroup {
             "a SelfRemove must be sent as a PublicMessage",
           );
         const ref = await proposalRef(this.suite, ac);
+        // The application's own checks run before anything is stored or consumed.
+        await o.acceptProposal?.(content.proposal, content.sender, content.authenticatedData);
         consume();
         this.pending.set(toHex(ref), { proposal: content.proposal, sender: content.sender, ref });
         return { kind: "proposal", proposal: content.proposal, ref, sender: content.sender };
@@ -1000,12 +1042,51 @@ export class MlsGroup {
   }
 }
 
-function isOwnUpdate(p: PendingProposal, me: LeafIndex): boolean {
-  return (
-    p.proposal.proposalType === ProposalType.update &&
-    p.sender.senderType === SenderType.member &&
-    p.sender.leafIndex === me
-  );
+/**
+ * The pending proposals a committer takes by reference (RFC 9420 §12.2): at most one Update,
+ * Remove or SelfRemove per leaf (a Remove wins, else the most recent Update), none about a leaf
+ * removed by value or about the committer's own leaf (its Updates become the path; it cannot
+ * remove itself), at most one GroupContextExtensions (the latest), each PSK once.
+ */
+function selectPending(
+  pending: readonly PendingProposal[],
+  me: LeafIndex,
+  removedByValue: readonly number[],
+): PendingProposal[] {
+  const settled = new Set<number>(removedByValue);
+  settled.add(me);
+  const removal = new Map<number, PendingProposal>();
+  const update = new Map<number, PendingProposal>();
+  let gce: PendingProposal | undefined;
+  const psks = new Set<string>();
+  const rest: PendingProposal[] = [];
+  const senderLeaf = (p: PendingProposal) =>
+    p.sender.senderType === SenderType.member ? p.sender.leafIndex : undefined;
+  for (const p of pending) {
+    const q = p.proposal;
+    if (q.proposalType === ProposalType.remove) {
+      if (!removal.has(q.removed)) removal.set(q.removed, p);
+    } else if (q.proposalType === ExtProposalType.self_remove) {
+      const l = senderLeaf(p);
+      if (l !== undefined && !removal.has(l)) removal.set(l, p);
+    } else if (q.proposalType === ProposalType.update) {
+      const l = senderLeaf(p);
+      if (l !== undefined) update.set(l, p); // the most recent one wins
+    } else if (q.proposalType === ProposalType.group_context_extensions) gce = p;
+    else if (q.proposalType === ProposalType.psk) {
+      const key = toHex(encodeBytes(preSharedKeyIDCodec, q.psk));
+      if (!psks.has(key)) {
+        psks.add(key);
+        rest.push(p);
+      }
+    } else rest.push(p);
+  }
+  const chosen = new Set<PendingProposal>(rest);
+  if (gce !== undefined) chosen.add(gce);
+  for (const [leaf, p] of removal) if (!settled.has(leaf)) chosen.add(p);
+  for (const [leaf, p] of update) if (!settled.has(leaf) && !removal.has(leaf)) chosen.add(p);
+  // Keep the order in which the proposals arrived.
+  return pending.filter((p) => chosen.has(p));
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
