@@ -414,7 +414,10 @@ describe("mode 1 and mode 0", () => {
       const reference = await sig.generateKeyPair();
       for (const m of s.postQuantum.members())
         expect(m.signatureKey.length).toBe(reference.publicKey.length);
-      expect(sig.name).toBe(pair.options.mode === 0 ? "Ed25519" : "ML-DSA-65");
+      // TLS SignatureScheme names and code points: ed25519 (0x0807), mldsa65 (draft-ietf-tls-mldsa)
+      expect([sig.name, sig.id]).toEqual(
+        pair.options.mode === 0 ? ["ed25519", 0x0807] : ["mldsa65", 0x0905],
+      );
       expect(s.apqInfo.mode).toBe(pair.options.mode ?? 1);
       // the client's two signature keys are different keys of different schemes
       const client = await clientFor("bob", pair.options);

@@ -1,16 +1,22 @@
 import { UsageError } from "../errors.js";
-import { BOOTSTRAP_PQ_SUITES } from "./_bootstrapPq.js";
 import type { AeadName, CryptoBackend, DhName, HashName, SignatureName } from "./backend.js";
 import { DHKEM_HASH, DHKEM_ID, dhKem } from "./hpke/dhkem.js";
 import { HpkeSuite } from "./hpke/hpke.js";
 import { nobleBackend } from "./noble/index.js";
 import { nativeBackend } from "./platform.js";
-import type { CipherSuite } from "./provider.js";
+import { isMlDsaName, MLDSA_SIGNATURE_ID, type MlDsaName, mlDsa } from "./pq/mldsa.js";
+import { ML_KEM_768_ID, mlKem768 } from "./pq/mlkem768.js";
+import { MLKEM768_P256_ID, mlKem768P256 } from "./pq/mlkem768p256.js";
+import { ML_KEM_1024_ID, mlKem1024 } from "./pq/mlkem1024.js";
+import { MLKEM1024_P384_ID, mlKem1024P384 } from "./pq/mlkem1024p384.js";
+import { MLKEM768_X25519_ID, mlKem768X25519 } from "./pq/xwing.js";
+import type { CipherSuite, Kem, SignatureScheme } from "./provider.js";
 
 /**
- * The cipher-suite table (RFC 9420 §17.1). `getCipherSuite(id)` composes a `CipherSuite` from
- * the primitives of a backend: Node's crypto ("node"), pure JS ("js"), or "auto", which takes
- * each primitive from the backend measured fastest for it (table `AUTO` below).
+ * The cipher-suite table: the seven suites of RFC 9420 §17.1 and the eleven of
+ * draft-ietf-mls-pq-ciphersuites-06. `getCipherSuite(id)` composes a `CipherSuite` from the
+ * primitives of a backend: Node's crypto ("node"), pure JS ("js"), or "auto", which takes each
+ * primitive from the backend measured fastest for it (table `AUTO` below).
  */
 
 export type CryptoBackendChoice = "auto" | "node" | "js";
@@ -19,21 +25,35 @@ export interface CipherSuiteOptions {
   readonly backend?: CryptoBackendChoice;
 }
 
-/** What an MLS cipher suite is made of (RFC 9420 §17.1, RFC 9180 §7). */
+/** The post-quantum HPKE KEMs of draft-ietf-hpke-pq, by their names there. */
+export type PqKemName =
+  | "ML-KEM-768"
+  | "ML-KEM-1024"
+  | "MLKEM768-X25519"
+  | "MLKEM768-P256"
+  | "MLKEM1024-P384";
+/** A KEM of a suite: a DHKEM (named by its group) or a post-quantum KEM. */
+export type KemName = DhName | PqKemName;
+/** A signature scheme of a suite: a classical one or ML-DSA. */
+export type SuiteSignatureName = SignatureName | MlDsaName;
+
+/** What an MLS cipher suite is made of (RFC 9420 §17.1, RFC 9180 §7, draft-ietf-hpke-pq). */
 export interface CipherSuiteInfo {
   readonly id: number;
-  /** IANA name. */
+  /** IANA name (for the PQ suites, the name the draft requests). */
   readonly name: string;
   /** HPKE identifiers. */
   readonly kemId: number;
   readonly kdfId: number;
   readonly aeadId: number;
   readonly hash: HashName;
-  readonly dh: DhName;
+  readonly kem: KemName;
   readonly aead: AeadName;
-  readonly signature: SignatureName;
+  readonly signature: SuiteSignatureName;
   /** TLS SignatureScheme code point. */
   readonly signatureSchemeId: number;
+  /** n of "TBDn", the draft's placeholder value, for a suite of draft-ietf-mls-pq-ciphersuites. */
+  readonly tbd?: number;
 }
 
 const KDF_ID: Readonly<Record<HashName, number>> = { "SHA-256": 1, "SHA-384": 2, "SHA-512": 3 };
@@ -42,30 +62,39 @@ const AEAD_ID: Readonly<Record<AeadName, number>> = {
   "AES-256-GCM": 2,
   ChaCha20Poly1305: 3,
 };
-const SIGNATURE_ID: Readonly<Record<SignatureName, number>> = {
+const KEM_ID: Readonly<Record<KemName, number>> = {
+  ...DHKEM_ID,
+  "ML-KEM-768": ML_KEM_768_ID,
+  "ML-KEM-1024": ML_KEM_1024_ID,
+  "MLKEM768-X25519": MLKEM768_X25519_ID,
+  "MLKEM768-P256": MLKEM768_P256_ID,
+  "MLKEM1024-P384": MLKEM1024_P384_ID,
+};
+const SIGNATURE_ID: Readonly<Record<SuiteSignatureName, number>> = {
   Ed25519: 0x0807,
   Ed448: 0x0808,
   "ECDSA-P256-SHA256": 0x0403,
   "ECDSA-P384-SHA384": 0x0503,
   "ECDSA-P521-SHA512": 0x0603,
+  ...MLDSA_SIGNATURE_ID,
 };
 
 function info(
   id: number,
   name: string,
-  dh: DhName,
+  kem: KemName,
   aead: AeadName,
   hash: HashName,
-  signature: SignatureName,
+  signature: SuiteSignatureName,
 ): CipherSuiteInfo {
   return {
     id,
     name,
-    kemId: DHKEM_ID[dh],
+    kemId: KEM_ID[kem],
     kdfId: KDF_ID[hash],
     aeadId: AEAD_ID[aead],
     hash,
-    dh,
+    kem,
     aead,
     signature,
     signatureSchemeId: SIGNATURE_ID[signature],
@@ -125,7 +154,128 @@ export const CIPHER_SUITES: readonly CipherSuiteInfo[] = [
   ),
 ];
 
+/**
+ * Where the suites of draft-ietf-mls-pq-ciphersuites-06 live until IANA assigns them values: the
+ * draft has "TBD1"…"TBD11", and suite TBDn is served at `PQ_CODE_POINT_BASE + n`, i.e.
+ * 0xF001…0xF00B in the private-use range (RFC 9420 §17.1), as other deployments do
+ * (decisions.md). To serve a suite at another code point as well (an IANA value, another
+ * deployment's private-use value), call `registerPqCipherSuite(n, id)`.
+ */
+export const PQ_CODE_POINT_BASE = 0xf000;
+
+function pq(
+  tbd: number,
+  name: string,
+  kem: PqKemName,
+  aead: AeadName,
+  hash: HashName,
+  signature: SuiteSignatureName,
+): CipherSuiteInfo {
+  return { ...info(PQ_CODE_POINT_BASE + tbd, name, kem, aead, hash, signature), tbd };
+}
+
+/**
+ * The eleven suites of draft-ietf-mls-pq-ciphersuites-06 (IANA table and primitive mapping of
+ * its §"MLS Cipher Suites"). The KDF is HKDF over the suite's hash (HPKE KDF 0x0001/0x0002); the
+ * KEMs are those of draft-ietf-hpke-pq (./pq/); ML-DSA is pure with the empty context.
+ */
+export const PQ_CIPHER_SUITES: readonly CipherSuiteInfo[] = [
+  pq(
+    1,
+    "MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519",
+    "MLKEM768-X25519",
+    "AES-128-GCM",
+    "SHA-256",
+    "Ed25519",
+  ),
+  pq(
+    2,
+    "MLS_128_MLKEM768X25519_AES256GCM_SHA384_Ed25519",
+    "MLKEM768-X25519",
+    "AES-256-GCM",
+    "SHA-384",
+    "Ed25519",
+  ),
+  pq(
+    3,
+    "MLS_128_MLKEM768P256_AES128GCM_SHA256_P256",
+    "MLKEM768-P256",
+    "AES-128-GCM",
+    "SHA-256",
+    "ECDSA-P256-SHA256",
+  ),
+  pq(
+    4,
+    "MLS_128_MLKEM768P256_AES256GCM_SHA384_P256",
+    "MLKEM768-P256",
+    "AES-256-GCM",
+    "SHA-384",
+    "ECDSA-P256-SHA256",
+  ),
+  pq(
+    5,
+    "MLS_192_MLKEM1024P384_AES256GCM_SHA384_P384",
+    "MLKEM1024-P384",
+    "AES-256-GCM",
+    "SHA-384",
+    "ECDSA-P384-SHA384",
+  ),
+  pq(
+    6,
+    "MLS_128_MLKEM768_AES256GCM_SHA384_Ed25519",
+    "ML-KEM-768",
+    "AES-256-GCM",
+    "SHA-384",
+    "Ed25519",
+  ),
+  pq(
+    7,
+    "MLS_128_MLKEM768_AES256GCM_SHA384_P256",
+    "ML-KEM-768",
+    "AES-256-GCM",
+    "SHA-384",
+    "ECDSA-P256-SHA256",
+  ),
+  pq(
+    8,
+    "MLS_192_MLKEM1024_AES256GCM_SHA384_P384",
+    "ML-KEM-1024",
+    "AES-256-GCM",
+    "SHA-384",
+    "ECDSA-P384-SHA384",
+  ),
+  pq(
+    9,
+    "MLS_128_MLKEM768X25519_CHACHA20POLY1305_SHA384_MLDSA44",
+    "MLKEM768-X25519",
+    "ChaCha20Poly1305",
+    "SHA-384",
+    "ML-DSA-44",
+  ),
+  pq(
+    10,
+    "MLS_192_MLKEM768_AES256GCM_SHA384_MLDSA65",
+    "ML-KEM-768",
+    "AES-256-GCM",
+    "SHA-384",
+    "ML-DSA-65",
+  ),
+  pq(
+    11,
+    "MLS_256_MLKEM1024_AES256GCM_SHA384_MLDSA87",
+    "ML-KEM-1024",
+    "AES-256-GCM",
+    "SHA-384",
+    "ML-DSA-87",
+  ),
+];
+
 const BUILT_IN = new Map(CIPHER_SUITES.map((s) => [s.id, s]));
+
+/** What suite `id` is made of, if it is one of the tables above (at its default code point). */
+export function cipherSuiteInfo(id: number): CipherSuiteInfo | undefined {
+  return BUILT_IN.get(id) ?? PQ_CIPHER_SUITES.find((s) => s.id === id);
+}
 
 /**
  * Which backend "auto" takes each primitive from when Node's crypto is present. Measured with
@@ -135,6 +285,10 @@ const BUILT_IN = new Map(CIPHER_SUITES.map((s) => [s.id, s]));
  * 1.3–1.6× with a key it has seen before but JS wins (0.6–0.7×) the first time a key is used,
  * since OpenSSL must import it. A member signs with one key many times and verifies far more than
  * it signs (Node 5–9× faster), so Node is taken there too.
+ *
+ * ML-KEM and ML-DSA have one implementation (@noble/post-quantum: Node 20's OpenSSL 3.0 has
+ * neither), used whatever the choice; the elliptic-curve half of a hybrid KEM is the `dh` entry of
+ * its group.
  */
 type Side = "native" | "js";
 const AUTO: {
@@ -166,11 +320,32 @@ function backendFor(choice: CryptoBackendChoice, side: Side): CryptoBackend {
   return side === "native" && nativeBackend !== undefined ? nativeBackend : nobleBackend;
 }
 
+function buildKem(name: KemName, choice: CryptoBackendChoice): Kem {
+  const dh = (group: DhName) => backendFor(choice, AUTO.dh[group]).dh(group);
+  switch (name) {
+    case "ML-KEM-768":
+      return mlKem768;
+    case "ML-KEM-1024":
+      return mlKem1024;
+    case "MLKEM768-X25519":
+      return mlKem768X25519(dh("X25519"));
+    case "MLKEM768-P256":
+      return mlKem768P256(dh("P-256"));
+    case "MLKEM1024-P384":
+      return mlKem1024P384(dh("P-384"));
+    default:
+      return dhKem(dh(name), backendFor(choice, AUTO.kdf).kdf(DHKEM_HASH[name]));
+  }
+}
+
+function buildSignature(name: SuiteSignatureName, choice: CryptoBackendChoice): SignatureScheme {
+  if (isMlDsaName(name)) return mlDsa(name);
+  return backendFor(choice, AUTO.signature[name]).signature(name);
+}
+
 function buildSuite(s: CipherSuiteInfo, choice: CryptoBackendChoice): CipherSuite {
   const pick = (side: Side) => backendFor(choice, side);
   const kdf = pick(AUTO.kdf).kdf(s.hash);
-  const kemHash = DHKEM_HASH[s.dh];
-  const kem = dhKem(pick(AUTO.dh[s.dh]).dh(s.dh), pick(AUTO.kdf).kdf(kemHash));
   const aead = pick(AUTO.aead).aead(s.aead);
   const random = pick("native");
   return {
@@ -179,8 +354,8 @@ function buildSuite(s: CipherSuiteInfo, choice: CryptoBackendChoice): CipherSuit
     hash: pick(AUTO.hash).hash(s.hash),
     kdf,
     aead,
-    hpke: new HpkeSuite(kem, kdf, aead),
-    signature: pick(AUTO.signature[s.signature]).signature(s.signature),
+    hpke: new HpkeSuite(buildKem(s.kem, choice), kdf, aead),
+    signature: buildSignature(s.signature, choice),
     randomBytes: (length) => random.randomBytes(length),
   };
 }
@@ -206,6 +381,18 @@ export function registerCipherSuite(id: number, factory: CipherSuiteFactory): vo
   registered.set(id, factory);
 }
 
+/**
+ * Serves suite TBDn of draft-ietf-mls-pq-ciphersuites-06 at code point `id` too (it stays at
+ * its default code point as well), e.g. once IANA has assigned it a value.
+ */
+export function registerPqCipherSuite(tbd: number, id: number): void {
+  const s = PQ_CIPHER_SUITES.find((x) => x.tbd === tbd);
+  if (s === undefined)
+    throw new UsageError(`draft-ietf-mls-pq-ciphersuites has no suite TBD${tbd}`);
+  const at: CipherSuiteInfo = { ...s, id };
+  registerCipherSuite(id, ({ backend }) => buildSuite(at, backend));
+}
+
 export function isSupportedCipherSuite(id: number): boolean {
   return BUILT_IN.has(id) || registered.has(id);
 }
@@ -227,8 +414,5 @@ export function getCipherSuite(id: number, options?: CipherSuiteOptions): Cipher
   return suite;
 }
 
-// TEMPORARY bridge: the stop-gap ML-KEM suites (0xF006–0xF00B) of ./_bootstrapPq.ts, which the
-// combiner uses, until the real post-quantum suites call registerCipherSuite themselves.
-for (const [id, suite] of Object.entries(BOOTSTRAP_PQ_SUITES)) {
-  registerCipherSuite(Number(id), () => suite);
-}
+for (const s of PQ_CIPHER_SUITES)
+  registerCipherSuite(s.id, ({ backend }) => buildSuite(s, backend));

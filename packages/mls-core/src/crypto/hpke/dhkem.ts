@@ -41,9 +41,13 @@ const BITMASK: Readonly<Record<DhName, number>> = {
  * about 2^-32 on P-256, far less on P-384/P-521), so this is never expected to be thrown. */
 export class DeriveKeyPairError extends CryptoError {}
 
-/** A KEM that can also encapsulate with a chosen ephemeral seed, to check RFC 9180 vectors. */
+/** A KEM that can also encapsulate with chosen randomness, to check published vectors. */
 export interface DeterministicKem extends Kem {
-  /** Encap(pkR) with (skE, pkE) = DeriveKeyPair(ikmE). For tests only: never reuse an ikmE. */
+  /**
+   * Encap(pkR) with the vectors' `ikmE`: for DHKEM (skE, pkE) = DeriveKeyPair(ikmE) (RFC 9180
+   * vectors); for the KEMs of draft-ietf-hpke-pq `ikmE` is the randomness of the KEM's
+   * EncapsDerand (see ../pq/). For tests only: never reuse an ikmE.
+   */
   encapDeterministic(
     publicKey: Uint8Array,
     ikmE: Uint8Array,

@@ -129,8 +129,9 @@ export class HpkeSuite implements Hpke {
   }
 
   /**
-   * SetupBaseS(pkR, info) (RFC 9180 §5.1.1). With `ikmE` the ephemeral key pair is
-   * DeriveKeyPair(ikmE) instead of fresh, which only test vectors should ask for.
+   * SetupBaseS(pkR, info) (RFC 9180 §5.1.1). With `ikmE` the encapsulation is the KEM's
+   * deterministic one (`DeterministicKem.encapDeterministic`) instead of fresh, which only test
+   * vectors should ask for.
    */
   async setupBaseS(
     publicKey: Uint8Array,
