@@ -16,11 +16,15 @@ export const GREASE_VALUES: readonly number[] = Array.from(
 /** Component GREASE values stop at 0x7A7A (ComponentIDs 0x8000+ are private use). */
 export const COMPONENT_GREASE_VALUES: readonly number[] = GREASE_VALUES.filter((v) => v <= 0x7a7a);
 
-function pick(values: readonly number[], n: number, random: (n: number) => Uint8Array): number[] {
-  const out = new Set<number>();
-  const r = random(n);
-  for (let i = 0; i < n; i++) out.add(values[r[i]! % values.length]!);
-  return [...out];
+/** One random value of `values`. */
+function pickOne(values: readonly number[], random: (n: number) => Uint8Array): number {
+  return values[random(1)[0]! % values.length]!;
+}
+
+/** `list` with one random GREASE value added (unless it already holds that value). */
+function withGrease(list: readonly number[], random: (n: number) => Uint8Array): number[] {
+  const g = pickOne(GREASE_VALUES, random);
+  return list.includes(g) ? [...list] : [...list, g];
 }
 
 /** Capabilities with one random GREASE value added to each list (§13.5). */
@@ -28,13 +32,14 @@ export function greaseCapabilities(
   caps: Capabilities,
   random: (n: number) => Uint8Array,
 ): Capabilities {
-  const [cs, ex, pr, cr] = pick(GREASE_VALUES, 4, random);
+  // Each list draws its own value: a shared draw of distinct values could come up short and
+  // leave a list with an undefined entry.
   return {
     versions: caps.versions,
-    cipherSuites: [...caps.cipherSuites, cs!],
-    extensions: [...caps.extensions, ex!],
-    proposals: [...caps.proposals, pr!],
-    credentials: [...caps.credentials, cr!],
+    cipherSuites: withGrease(caps.cipherSuites, random),
+    extensions: withGrease(caps.extensions, random),
+    proposals: withGrease(caps.proposals, random),
+    credentials: withGrease(caps.credentials, random),
   };
 }
 
@@ -43,7 +48,7 @@ export function greaseCapabilities(
  * LeafNode, pick the type from its capabilities' GREASE extension value instead.
  */
 export function greaseExtension(random: (n: number) => Uint8Array, type?: number): Extension {
-  const t = type ?? pick(GREASE_VALUES, 1, random)[0]!;
+  const t = type ?? pickOne(GREASE_VALUES, random);
   const len = random(1)[0]! % 16;
   return { extensionType: t, extensionData: random(len) };
 }

@@ -4,4 +4,5 @@ export * from "./grease.js";
 export * from "./multiCredential.js";
 export * from "./operational.js";
 export * from "./safe.js";
+export * from "./validation.js";
 export * from "./wire.js";

@@ -2,6 +2,7 @@ import { encodeBytes } from "../codec/codec.js";
 import { encryptWithLabel } from "../crypto/labeled.js";
 import type { CipherSuite } from "../crypto/provider.js";
 import { CryptoError, UsageError, ValidationError } from "../errors.js";
+import { encodeSafeAAD, groupUsesSafeAAD, parseSafeAAD } from "../extensions/safe.js";
 import { signFramedContent } from "../framing/contentAuth.js";
 import { welcomeKeyAndNonce, zeroSecret } from "../schedule/keySchedule.js";
 import type { ResolvedPsk } from "../schedule/pskSecret.js";
@@ -52,6 +53,7 @@ import {
   applyProposals,
   type CommittedProposal,
   type Committer,
+  checkResyncIdentity,
   type ProposalContext,
   validateProposalList,
 } from "./proposals.js";
@@ -471,14 +473,14 @@ export async function createWelcome(
 
 /**
  * §12.4.2 Processing a Commit whose AuthenticatedContent was already unprotected and whose
- * signature was verified; `proposals` are the committed proposals with by-reference ones
- * resolved. For an external commit, `sender` is new_member_commit.
+ * signature was verified; `resolved` are the committed proposals in commit order, by-reference
+ * ones resolved. For an external commit, `sender` is new_member_commit.
  */
 export async function processCommit(
   state: EpochState,
   runtime: CommitRuntime,
   authContent: AuthenticatedContent,
-  proposals: readonly CommittedProposal[],
+  resolved: readonly CommittedProposal[],
   externalInitSecret?: (kemOutput: Uint8Array) => Promise<Uint8Array>,
   /** Private keys of this member's own Update proposals, by hex public key. */
   pendingLeafKeys: ReadonlyMap<string, Uint8Array> = new Map(),
@@ -499,6 +501,15 @@ export async function processCommit(
       "this is our own commit: merge the StagedCommit returned when creating it",
     );
 
+  // Whether a proposal came by reference is read from the commit itself (SelfRemove must,
+  // extensions §4.3), not taken from the caller.
+  if (resolved.length !== commit.proposals.length)
+    throw new UsageError("the resolved proposals do not match the commit's list");
+  const proposals: CommittedProposal[] = resolved.map((p, i) =>
+    commit.proposals[i]!.type === ProposalOrRefType.reference
+      ? { ...p, byReference: true }
+      : { proposal: p.proposal, sender: p.sender },
+  );
   const ctx = proposalContext(state, runtime.config);
   validateProposalList(proposals, committer, ctx);
   const applied = await applyProposals(proposals, ctx, isExternal);
@@ -536,6 +547,13 @@ export async function processCommit(
     const old = committer.kind === "member" ? tree.leaf(committerLeaf) : undefined;
     if (committer.kind === "member" && old === undefined)
       throw new ValidationError("RFC9420 §12.4.2", "the committer was removed by its own commit");
+    // §12.2: a "resync" external commit removes only an earlier appearance of the joiner.
+    if (isExternal)
+      for (const r of applied.removed) {
+        const gone = state.tree.leaf(r);
+        if (gone !== undefined)
+          checkResyncIdentity(gone, path.leafNode.credential, runtime.config.identity);
+      }
     await validateLeafNode(path.leafNode, {
       suite,
       expectedSource: LeafNodeSource.commit,
@@ -641,6 +659,20 @@ export async function processCommit(
 
 // ------------------------------------------------------------------ external commits
 
+/**
+ * extensions §2.8: in a Safe AAD group every authenticated_data is a SafeAAD, so "none" is the
+ * empty SafeAAD; a given value must parse as one.
+ */
+function externalCommitAAD(
+  groupContextExtensions: readonly Extension[],
+  given: Uint8Array,
+): Uint8Array {
+  if (!groupUsesSafeAAD(groupContextExtensions)) return given;
+  if (given.length === 0) return encodeSafeAAD([]);
+  parseSafeAAD(given);
+  return given;
+}
+
 export interface CreateExternalCommitInput {
   readonly suite: CipherSuite;
   /** The group's current epoch, from a verified GroupInfo. */
@@ -702,6 +734,10 @@ export async function createExternalCommit(
     newEpoch: i.groupContext.epoch + 1n,
   };
   validateProposalList(proposals, { kind: "external" }, ctx);
+  if (i.removeLeaf !== undefined) {
+    const gone = i.tree.leaf(i.removeLeaf);
+    if (gone !== undefined) checkResyncIdentity(gone, i.leafTemplate.credential, i.config.identity);
+  }
   const applied = await applyProposals(proposals, ctx, true);
   const tree = applied.tree;
   const me = tree.leftmostBlankLeaf();
@@ -729,7 +765,7 @@ export async function createExternalCommit(
     groupId: i.groupContext.groupId,
     epoch: i.groupContext.epoch,
     sender,
-    authenticatedData: i.authenticatedData,
+    authenticatedData: externalCommitAAD(i.groupContext.extensions, i.authenticatedData),
     contentType: ContentType.commit,
     commit: {
       proposals: proposals.map((p) => ({ type: ProposalOrRefType.proposal, proposal: p.proposal })),

@@ -1,3 +1,4 @@
+import { encodeBytes } from "../codec/codec.js";
 import type { CipherSuite } from "../crypto/provider.js";
 import { ValidationError } from "../errors.js";
 import { ExtProposalType, extType, wireCode } from "../extensions/codepoints.js";
@@ -6,6 +7,7 @@ import {
   type ComponentContext,
   withAppDataDictionary,
 } from "../extensions/components.js";
+import { missingRequiredComponent, validateAppDataDictionary } from "../extensions/validation.js";
 import {
   isDefaultProposal,
   requiredCapabilities,
@@ -18,6 +20,7 @@ import {
 import type { RatchetTree } from "../tree/ratchetTree.js";
 import { type LeafIndex, toLeafIndex } from "../treemath.js";
 import { bytesEqual } from "../util/bytes.js";
+import { credentialCodec } from "../wire/credential.js";
 import {
   isGrease,
   LeafNodeSource,
@@ -172,7 +175,10 @@ function checkSingle(p: Proposal, sender: Sender, ctx: ProposalContext): void {
     case ExtProposalType.app_data_update:
     case ExtProposalType.app_ephemeral:
       if (!ctx.config.components.has(p.componentId))
-        fail(`${X} §2.6`, `component ${p.componentId} is unknown to this application`);
+        fail(
+          `${X} ${p.proposalType === ExtProposalType.app_ephemeral ? "§2.7" : "§2.6"}`,
+          `component ${p.componentId} is unknown to this application`,
+        );
       return;
     case ExtProposalType.self_remove:
       if (sender.senderType !== SenderType.member)
@@ -204,10 +210,13 @@ export function validateProposalList(
   const psks = new Set<string>();
   let gce = 0;
   const removedLeaves = new Set<number>();
+  const selfRemoving = new Set<number>();
   for (const x of list) {
     if (x.proposal.proposalType === ProposalType.remove) removedLeaves.add(x.proposal.removed);
-    if (x.proposal.proposalType === ExtProposalType.self_remove)
+    if (x.proposal.proposalType === ExtProposalType.self_remove) {
       removedLeaves.add(selfRemovedLeaf(x));
+      selfRemoving.add(selfRemovedLeaf(x));
+    }
   }
   for (const x of list) {
     const { proposal: p, sender } = x;
@@ -228,6 +237,9 @@ export function validateProposalList(
       }
       case ProposalType.remove:
         if (p.removed === committer.leaf) fail(R, "the committer cannot remove itself");
+        // extensions §4.3: a Remove of a leaf that also sent a SelfRemove is the invalid one.
+        if (selfRemoving.has(p.removed))
+          fail(`${X} §4.3`, `a Remove of leaf ${p.removed}, which also sent a SelfRemove`);
         if (touched.has(p.removed)) fail(R, `more than one Update/Remove for leaf ${p.removed}`);
         touched.add(p.removed);
         break;
@@ -263,11 +275,7 @@ export function validateProposalList(
 
   // Adds: no two for the same client, none for a client already in the group (unless removed).
   const adds = list.filter((x) => x.proposal.proposalType === ProposalType.add);
-  const removed = new Set(
-    list.flatMap((x) =>
-      x.proposal.proposalType === ProposalType.remove ? [x.proposal.removed] : [],
-    ),
-  );
+  const removed = removedLeaves;
   const same = ctx.config.identity.isSameClient;
   for (let i = 0; i < adds.length; i++) {
     const a = (adds[i]!.proposal as { keyPackage: KeyPackage }).keyPackage.leafNode;
@@ -341,6 +349,27 @@ function validateExternalCommitList(list: readonly CommittedProposal[]): void {
   checkAppDataUpdates(list);
 }
 
+/**
+ * §12.2 (external commits): with a Remove, "the LeafNode in the path field of the external Commit
+ * MUST meet the same criteria as would the LeafNode in an Update for the removed leaf": its
+ * credential must present the removed member's identity. The application decides through
+ * `isSameClient`; without it the two credentials must be identical.
+ */
+export function checkResyncIdentity(
+  removed: LeafNode,
+  joiner: LeafNode["credential"],
+  identity: GroupConfig["identity"],
+): void {
+  const same =
+    identity.isSameClient?.(removed.credential, joiner) ??
+    bytesEqual(
+      encodeBytes(credentialCodec, removed.credential),
+      encodeBytes(credentialCodec, joiner),
+    );
+  if (!same)
+    fail(R, "an external commit may only remove an earlier appearance of the joining client");
+}
+
 /** What applying a proposal list produced (§12.3). */
 export interface AppliedProposals {
   readonly tree: RatchetTree;
@@ -371,7 +400,10 @@ export async function applyProposals(
     gce === undefined
       ? ctx.groupContextExtensions
       : (gce.proposal as { extensions: Extension[] }).extensions;
-  if (gce !== undefined) checkGceKeepsDictionary(ctx.groupContextExtensions, extensions);
+  if (gce !== undefined) {
+    checkGceKeepsDictionary(ctx.groupContextExtensions, extensions);
+    validateAppDataDictionary(extensions, "GroupContext");
+  }
   const now = ctx.config.checkReceivedLifetimes ? ctx.config.now() : undefined;
   const credentialTypes = summarizeCredentialTypes([...tree.members()].map(([, l]) => l));
 
@@ -433,6 +465,7 @@ export async function applyProposals(
     });
     if (!supportsGroupContextExtensions(p.keyPackage.leafNode.capabilities, extensions))
       fail("RFC9420 §13.4", "the new member does not support the group's extensions");
+    validateAppDataDictionary(p.keyPackage.extensions, "KeyPackage");
     added.push({ leaf: tree.addLeaf(p.keyPackage.leafNode), keyPackage: p.keyPackage });
   }
 
@@ -444,9 +477,10 @@ export async function applyProposals(
     if (h?.ephemeral !== undefined && !(await h.ephemeral(p.data, cctx)))
       fail(`${X} §2.7`, `component ${p.componentId} rejected its AppEphemeral data`);
   }
+  const beforeUpdates = extensions;
   extensions = await applyAppDataUpdates(list, extensions, ctx, cctx);
 
-  if (gce !== undefined) {
+  if (gce !== undefined || extensions !== beforeUpdates) {
     // §12.1.7 / §13.4: every member after this commit must support the new extensions.
     const req = requiredCapabilities(extensions);
     for (const [index, m] of tree.members()) {
@@ -456,6 +490,12 @@ export async function applyProposals(
         fail("RFC9420 §12.1.7", `member ${index} does not support a GroupContext extension`);
       if (!supportsRequiredWireFormats(m, extensions))
         fail(`${X} §3`, `member ${index} does not support a required wire format`);
+      const missing = missingRequiredComponent(m.extensions, extensions);
+      if (missing !== undefined)
+        fail(
+          `${X} §3`,
+          `member ${index} does not list component ${missing.componentId} in its ${missing.list}`,
+        );
     }
   }
 

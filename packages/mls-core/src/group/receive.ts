@@ -2,6 +2,7 @@ import { encodeBytes } from "../codec/codec.js";
 import { makeProposalRef } from "../crypto/labeled.js";
 import type { CipherSuite } from "../crypto/provider.js";
 import { UsageError, ValidationError } from "../errors.js";
+import { groupUsesSafeAAD, parseSafeAAD } from "../extensions/safe.js";
 import { verifyContentSignature } from "../framing/contentAuth.js";
 import { unprotectPrivateMessage } from "../framing/privateMessage.js";
 import { unprotectPublicMessage } from "../framing/publicMessage.js";
@@ -89,6 +90,15 @@ export function senderSignatureKey(keys: EpochKeys, ac: AuthenticatedContent): U
 const NOTHING = () => {};
 
 /**
+ * extensions §2.8: when the GroupContext lists `safe_aad`, "the entire authenticated_data field is
+ * framed as a SafeAAD struct" (items sorted by component_id); anything else is invalid. Checked
+ * before any key is used, so a rejected message changes nothing.
+ */
+function checkSafeAAD(keys: EpochKeys, authenticatedData: Uint8Array): void {
+  if (groupUsesSafeAAD(keys.groupContextExtensions)) parseSafeAAD(authenticatedData);
+}
+
+/**
  * A message unprotected and verified. For a PrivateMessage the ratchet key is not yet deleted:
  * call `consume()` when the message is accepted (at once for application data and proposals, on
  * merge for a commit), so a rejected message leaves the ratchet as it was.
@@ -106,6 +116,7 @@ export async function unprotectAndVerify(
         "RFC9420 §6",
         `the message is for epoch ${pm.content.epoch}, not ${keys.epoch}`,
       );
+    checkSafeAAD(keys, pm.content.authenticatedData);
     const ac = await unprotectPublicMessage(
       keys.suite,
       pm,
@@ -129,6 +140,7 @@ export async function unprotectAndVerify(
         "RFC9420 §6",
         `the message is for epoch ${pm.epoch}, not ${keys.epoch}`,
       );
+    checkSafeAAD(keys, pm.authenticatedData);
     const d = await unprotectPrivateMessage(keys.suite, pm, keys.secretTree, keys.senderDataSecret);
     // §6.3.2: the sender data must name a non-blank leaf.
     const key = senderSignatureKey(keys, d.authContent);

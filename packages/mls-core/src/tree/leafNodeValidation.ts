@@ -5,6 +5,7 @@ import { getCipherSuite, isSupportedCipherSuite } from "../crypto/suites.js";
 import { CryptoError, ValidationError } from "../errors.js";
 import { ExtCredentialType, extType, wireCode } from "../extensions/codepoints.js";
 import { type SupportProfile, validateMultiCredential } from "../extensions/multiCredential.js";
+import { missingRequiredComponent, validateAppDataDictionary } from "../extensions/validation.js";
 import { wireFormatsCodec } from "../extensions/wire.js";
 import type { CredentialContext, IdentityProvider } from "../group/identity.js";
 import { ExtensionType, isGrease, LeafNodeSource, ProposalType } from "../wire/enums.js";
@@ -168,6 +169,9 @@ export interface LeafNodeCheck {
  */
 export async function validateLeafNode(leaf: LeafNode, c: LeafNodeCheck): Promise<void> {
   const rule = "RFC9420 §7.3";
+  // The source decides what the signature covers (LeafNodeTBS), so it is checked first.
+  if (leaf.leafNodeSource !== c.expectedSource)
+    throw new ValidationError(rule, `leaf_node_source must be ${c.expectedSource}`);
   if (
     !(await c.identity.validateCredential(leaf.credential, leaf.signatureKey, c.credentialContext))
   )
@@ -199,6 +203,14 @@ export async function validateLeafNode(leaf: LeafNode, c: LeafNodeCheck): Promis
       "draft-ietf-mls-extensions §3",
       "the leaf does not support the group's required wire formats",
     );
+  // extensions §2.5 / §3: a well-formed dictionary, listing every component the group requires.
+  validateAppDataDictionary(leaf.extensions, "LeafNode");
+  const missing = missingRequiredComponent(leaf.extensions, c.groupContextExtensions);
+  if (missing !== undefined)
+    throw new ValidationError(
+      "draft-ietf-mls-extensions §3",
+      `the leaf's ${missing.list} list lacks component ${missing.componentId}, which the group requires`,
+    );
   if (
     !leaf.capabilities.credentials.includes(wireCode("credential", leaf.credential.credentialType))
   )
@@ -224,8 +236,6 @@ export async function validateLeafNode(leaf: LeafNode, c: LeafNodeCheck): Promis
     )
       throw new ValidationError(rule, `extension ${e.extensionType} is not listed in capabilities`);
   }
-  if (leaf.leafNodeSource !== c.expectedSource)
-    throw new ValidationError(rule, `leaf_node_source must be ${c.expectedSource}`);
   const seen = new Set<number>();
   for (const e of leaf.extensions) {
     if (seen.has(e.extensionType))
