@@ -120,6 +120,9 @@ export class ApqMember {
         const r = await this.service.postMessage(groupId, pending.message, {
           ...(pending.welcome === undefined ? {} : { welcome: pending.welcome }),
         });
+        // Messages of others accepted before this commit are in the epoch it leaves: process
+        // them first, or they would be skipped when the cursor moves past the commit.
+        await this.sync(groupId, r.seq - 1);
         await pending.merge();
         g.cursor = Math.max(g.cursor, r.seq);
         this.stats.bytesSent += pending.message.length + (pending.welcome?.length ?? 0);
@@ -177,8 +180,9 @@ export class ApqMember {
     for (let i = 0; ; i++) {
       const bytes = await this.session(groupId).encrypt(utf8(text));
       try {
-        const r = await this.service.postMessage(groupId, bytes);
-        this.state(groupId).cursor = Math.max(this.state(groupId).cursor, r.seq);
+        await this.service.postMessage(groupId, bytes);
+        // The cursor stays: messages of others accepted before this one are still to be read
+        // (sync skips this client's own messages).
         this.stats.bytesSent += bytes.length;
         return;
       } catch (e) {
@@ -240,12 +244,16 @@ export class ApqMember {
     }
   }
 
-  /** Processes every message of a group after the cursor; returns the new texts. */
-  async sync(groupId: string): Promise<Received[]> {
+  /**
+   * Processes every message of a group after the cursor (up to seq `upTo`); returns the new
+   * texts.
+   */
+  async sync(groupId: string, upTo = Number.POSITIVE_INFINITY): Promise<Received[]> {
     const g = this.state(groupId);
     const got: Received[] = [];
     for (;;) {
-      const { messages } = await this.service.readMessages(groupId, g.cursor);
+      const { messages: page } = await this.service.readMessages(groupId, g.cursor);
+      const messages = page.filter((m) => m.seq <= upTo);
       if (messages.length === 0) break;
       for (const m of messages) {
         g.cursor = m.seq;
