@@ -2,7 +2,11 @@
  * Micro-benchmark of the cipher-suite primitives, Node's crypto against pure JS, for the seven
  * RFC 9420 suites. Not a test: it prints a table of medians and, with --json, writes rows.
  *
- *   npx tsx --conditions=source bench/src/primitives.ts [--quick] [--json <path>]
+ *   npm run bench -- primitives [--quick] [--json <path>]
+ *   npx tsx --conditions=source bench/src/primitives.ts [--quick] [--json <path>]   (the same)
+ *
+ * The JSON is an object: { bench, machine, cores, node, openssl, commit, quick, date, rows }; rows
+ * have impl "hpqmls", backend "node" | "js", n 0 and tree "none" (no group is involved).
  *
  * Ops (µs are medians over batched samples; inputs are fixed-size):
  *   hash, hmac               64-byte input                      bytes = output size
@@ -14,15 +18,19 @@
  *                            (caches on: members sign and verify with the same keys)  bytes = sig
  *   sign-cold, verify-cold   the same with key caches off (first use of a key)
  */
-import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { pathToFileURL } from "node:url";
 import { setNodeKeyCaching } from "../../packages/mls-core/src/crypto/node/index.js";
 import type { CipherSuite, KeyPair } from "../../packages/mls-core/src/crypto/provider.js";
 import { getCipherSuite } from "../../packages/mls-core/src/crypto/suites.js";
+import { type BenchArgs, parseBenchArgs } from "./args.js";
+import { writeJson } from "./common.js";
+import { machineInfo } from "./machine.js";
+import { Progress } from "./progress.js";
+import { mdTable } from "./report/markdown.js";
 
 interface Row {
-  impl: "hpqmls-node" | "hpqmls-js";
+  impl: "hpqmls";
+  backend: "node" | "js";
   suite: number;
   n: 0;
   tree: "none";
@@ -31,15 +39,9 @@ interface Row {
   bytes: number;
 }
 
-const args = process.argv.slice(2);
-const quick = args.includes("--quick");
-const jsonAt = args.indexOf("--json");
-const jsonPath = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
-if (jsonAt >= 0 && jsonPath === undefined) throw new Error("--json needs a path");
-
 /** Time budget per (suite, impl, op), and the bounds on samples. */
-const BUDGET_MS = quick ? 120 : 500;
-const MIN_SAMPLES = quick ? 5 : 9;
+let BUDGET_MS = 500;
+let MIN_SAMPLES = 9;
 const MAX_SAMPLES = 200;
 const TARGET_SAMPLE_MS = 2;
 
@@ -202,77 +204,84 @@ function ops(s: CipherSuite, f: Fixtures): Op[] {
   ];
 }
 
-function gitCommit(): string {
-  try {
-    return execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8", stdio: "pipe" }).trim();
-  } catch {
-    return "unknown (not a git checkout, or no commit yet)";
-  }
-}
-
 const us = (ms: number) => (ms * 1000).toFixed(ms < 0.01 ? 2 : 1);
 
-async function main(): Promise<void> {
+export async function runPrimitives(args: BenchArgs): Promise<number> {
+  const quick = args.quick;
+  BUDGET_MS = args.budgetMs ?? (quick ? 120 : 500);
+  MIN_SAMPLES = quick ? 5 : 9;
+  const m = machineInfo();
   const meta = {
     bench: "primitives",
-    machine: cpus()[0]?.model ?? "unknown",
-    cores: cpus().length,
-    node: process.version,
+    machine: m.cpu,
+    cores: m.cores,
+    node: m.node,
     openssl: process.versions.openssl,
-    commit: gitCommit(),
+    commit: m.commit,
     quick,
-    date: new Date().toISOString(),
+    date: m.date,
   };
-  console.log(`# cipher-suite primitives: Node crypto vs pure JS (median µs per op)`);
-  console.log(
-    `# ${meta.machine} (${meta.cores} cores), Node ${meta.node}, OpenSSL ${meta.openssl}`,
-  );
-  console.log(`# commit ${meta.commit}${quick ? ", --quick" : ""}`);
+  const suites = [1, 2, 3, 4, 5, 6, 7];
+  const progress = new Progress(suites.length * 11, "primitives");
+  const lines: string[] = [];
+  const print = (s = "") => lines.push(s);
+  print("# Cipher-suite primitives: Node crypto against pure JS (median µs per operation)");
+  print();
+  print(`${meta.machine} (${meta.cores} cores), Node ${meta.node}, OpenSSL ${meta.openssl}`);
+  print(`commit ${meta.commit}${quick ? ", --quick" : ""}`);
   const rows: Row[] = [];
   const started = performance.now();
-  for (const id of [1, 2, 3, 4, 5, 6, 7]) {
+  for (const id of suites) {
     const impls = [
-      ["hpqmls-node", getCipherSuite(id, { backend: "node" })],
-      ["hpqmls-js", getCipherSuite(id, { backend: "js" })],
+      ["node", getCipherSuite(id, { backend: "node" })],
+      ["js", getCipherSuite(id, { backend: "js" })],
     ] as const;
+    progress.phase(`suite ${id}`);
     const f = await fixtures(impls[0][1]);
-    console.log(`\nsuite ${id} ${impls[0][1].name}`);
-    console.log(
-      `${"op".padEnd(16)}${"node µs".padStart(11)}${"js µs".padStart(11)}${"js/node".padStart(9)}`,
-    );
+    print();
+    print(`## Suite ${id} ${impls[0][1].name}`);
+    print();
+    const table: string[][] = [];
     const opLists = impls.map(([, s]) => ops(s, f));
     for (let k = 0; k < opLists[0]!.length; k++) {
       const medians: number[] = [];
       let bytes = 0;
+      progress.step(opLists[0]![k]!.op);
       for (let j = 0; j < impls.length; j++) {
         const o = opLists[j]![k]!;
         setNodeKeyCaching(o.caching);
         bytes = await o.run();
-        const m = await median(o.run);
+        const med = await median(o.run);
         setNodeKeyCaching(true);
-        medians.push(m);
+        medians.push(med);
         rows.push({
-          impl: impls[j]![0],
+          impl: "hpqmls",
+          backend: impls[j]![0],
           suite: id,
           n: 0,
           tree: "none",
           op: o.op,
-          medianMs: m,
+          medianMs: med,
           bytes,
         });
       }
       const [n, j] = medians as [number, number];
-      const op = opLists[0]![k]!.op;
-      console.log(
-        `${op.padEnd(16)}${us(n).padStart(11)}${us(j).padStart(11)}${(j / n).toFixed(1).padStart(8)}×`,
-      );
+      table.push([opLists[0]![k]!.op, us(n), us(j), `${(j / n).toFixed(1)}×`]);
+      progress.tick();
     }
+    print(mdTable(["op", "node µs", "js µs", "js ÷ node"], table));
   }
-  console.log(`\n# ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  if (jsonPath !== undefined) {
-    writeFileSync(jsonPath, `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
-    console.log(`# wrote ${rows.length} rows to ${jsonPath}`);
+  progress.finish();
+  print();
+  print(`${((performance.now() - started) / 1000).toFixed(0)} s`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+  if (args.json !== undefined) {
+    writeJson(args.json, { ...meta, rows });
+    process.stdout.write(`wrote ${rows.length} rows to ${args.json}\n`);
   }
+  return 0;
 }
 
-await main();
+// Run directly: npx tsx --conditions=source bench/src/primitives.ts [--quick] [--json <path>]
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.exitCode = await runPrimitives(parseBenchArgs(["primitives", ...process.argv.slice(2)]));
