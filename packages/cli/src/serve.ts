@@ -1,0 +1,33 @@
+import { ConfigError, loadConfig, startServer } from "@hpqmls/server";
+import type { Args } from "./args.js";
+import { UsageError } from "./args.js";
+
+/**
+ * `hpqmls serve`: the delivery service configured from the environment (PORT, HOST,
+ * HPQMLS_DATA_DIR, DATABASE_URL); prints the URL and the docs URL, runs until SIGINT/SIGTERM.
+ */
+export async function serve(_args: Args, out: (line: string) => void): Promise<number> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  const server = await startServer(config);
+  out(`hpqmls delivery service: ${server.url}`);
+  out(`API docs: ${server.url}/docs (OpenAPI: ${server.url}/openapi.json)`);
+  out(
+    `storage: ${config.databaseUrl === undefined ? `PGlite in ${config.dataDir}` : "PostgreSQL"}`,
+  );
+  return await new Promise<number>((resolve) => {
+    const stop = () => {
+      server.close().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
