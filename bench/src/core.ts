@@ -11,7 +11,7 @@ import { budgetFor, findRow, out, toRow, writeJson } from "./common.js";
 import { buildMlsFixture, hpqKeyPackage } from "./fixtures/mls.js";
 import { type TsImpl, tryTsImpl } from "./fixtures/tsmls.js";
 import { GROUP_OPS, hpqGroupOps, hpqKeyPackageOp, tsGroupOps, tsKeyPackageOp } from "./groupOps.js";
-import { machineInfo, machineLine } from "./machine.js";
+import { machineInfo, machineLine, runRecord } from "./machine.js";
 import { Progress } from "./progress.js";
 import { fmtBytes, fmtMs, fmtRatio, mdTable } from "./report/markdown.js";
 import type { Row, Tree } from "./rows.js";
@@ -47,15 +47,7 @@ export async function runCore(args: BenchArgs): Promise<number> {
     (args.noDemo ? 0 : 4);
   const progress = new Progress(total, "core");
   const ctx = { budgetMs, progress };
-  const run = {
-    bench: "core",
-    cpu: machine.cpu,
-    cores: machine.cores,
-    node: machine.node,
-    commit: machine.commit,
-    date: machine.date,
-    quick: args.quick,
-  };
+  const run = runRecord("core", machine, args.quick);
   const rows: Row[] = [];
 
   progress.phase("key packages");

@@ -62,3 +62,8 @@ export function machineLine(m: MachineInfo): string {
   const dirty = m.dirty === true ? " (uncommitted changes)" : "";
   return `${m.cpu} (${m.cores} cores), Node ${m.node}, ${m.os}; commit ${m.commit.slice(0, 12)}${dirty}; ${m.date}`;
 }
+
+/** The `run` record the row benches (core, suites) attach to every row. */
+export function runRecord(bench: string, m: MachineInfo, quick: boolean) {
+  return { bench, cpu: m.cpu, cores: m.cores, node: m.node, commit: m.commit, date: m.date, quick };
+}

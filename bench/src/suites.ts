@@ -19,7 +19,7 @@ import {
   tsGroupOps,
   tsKeyPackageOp,
 } from "./groupOps.js";
-import { machineInfo, machineLine } from "./machine.js";
+import { machineInfo, machineLine, runRecord } from "./machine.js";
 import { Progress } from "./progress.js";
 import { fmtBytes, fmtMs, mdTable } from "./report/markdown.js";
 import { hexSuite, type Row, type Tree } from "./rows.js";
@@ -79,15 +79,7 @@ export async function runSuites(args: BenchArgs): Promise<number> {
   );
   const progress = new Progress(total, "suites");
   const ctx = { budgetMs, progress };
-  const run = {
-    bench: "suites",
-    cpu: machine.cpu,
-    cores: machine.cores,
-    node: machine.node,
-    commit: machine.commit,
-    date: machine.date,
-    quick: args.quick,
-  };
+  const run = runRecord("suites", machine, args.quick);
   const rows: Row[] = [];
   for (const e of entries) {
     const name = e.suite.name;
