@@ -276,9 +276,18 @@ for (const id of SUITES) {
         if (faulty.wireformat !== "mls_group_info") throw new Error("not a GroupInfo");
         const ext = faulty.groupInfo.extensions.find((e) => e.extensionType === "external_pub");
         expect(ext?.extensionData.length).toBe(s.ours.hpke.kem.Npk);
-        await expect(
-          carolClient.joinExternal(await bob.tsMlsGroupInfo(withTree), tree),
-        ).rejects.toThrow(CodecError);
+        // The bare key is read as an ExternalPub whose first byte is a length prefix: almost
+        // always that leaves bytes over (CodecError), but when the key's first byte happens to
+        // be Npk - 1 the prefix fits exactly and a short key comes out (CryptoError, §5.1.1's
+        // key check). Either way the join is refused with a typed error.
+        const refused = await carolClient
+          .joinExternal(await bob.tsMlsGroupInfo(withTree), tree)
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        const exactFit = ext?.extensionData[0] === s.ours.hpke.kem.Npk - 1;
+        expect(refused).toBeInstanceOf(exactFit ? CryptoError : CodecError);
 
         // With a conformant GroupInfo (signed by ts-mls) we join, and ts-mls processes our
         // external commit.
