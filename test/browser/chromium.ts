@@ -31,6 +31,10 @@ export interface LaunchedBrowser {
 
 /** A headless Chromium with a new empty profile. */
 export async function launchChromium(): Promise<LaunchedBrowser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: FLAGS,
+  });
   return { browser, close: () => browser.close() };
 }
