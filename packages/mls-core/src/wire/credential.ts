@@ -1,4 +1,5 @@
 import type { Codec } from "../codec/codec.js";
+import type { Reader } from "../codec/reader.js";
 import { CodecError } from "../errors.js";
 import { ExtCredentialType, memoryCode, wireCode } from "../extensions/codepoints.js";
 import { CredentialType } from "./enums.js";
@@ -28,14 +29,45 @@ export const credentialBindingCodec: Codec<CredentialBinding> = {
     w.opaque(b.signature);
   },
   decode(r) {
-    return {
-      cipherSuite: r.u16(),
-      credential: credentialCodec.decode(r),
-      credentialKey: r.opaque(),
-      signature: r.opaque(),
-    };
+    return decodeBinding(r, 1);
   },
 };
+
+/**
+ * How deep multi-credentials may nest inside each other's bindings. draft-ietf-mls-extensions
+ * §4.5 sets no bound, but the decoder recurses once per level, so without one a few dozen KB of
+ * nested bindings would exhaust the stack; no real credential nests more than once or twice.
+ */
+export const MAX_CREDENTIAL_NESTING = 16;
+
+function decodeBinding(r: Reader, depth: number): CredentialBinding {
+  return {
+    cipherSuite: r.u16(),
+    credential: decodeCredential(r, depth),
+    credentialKey: r.opaque(),
+    signature: r.opaque(),
+  };
+}
+
+function decodeCredential(r: Reader, depth: number): Credential {
+  const t = memoryCode("credential", r.u16());
+  switch (t) {
+    case CredentialType.basic:
+      return { credentialType: t, identity: r.opaque() };
+    case CredentialType.x509:
+      return { credentialType: t, certificates: r.vector((r2) => r2.opaque()) };
+    case ExtCredentialType.multi:
+    case ExtCredentialType.weak_multi:
+      if (depth >= MAX_CREDENTIAL_NESTING)
+        throw new CodecError(
+          `multi-credential nested more than ${MAX_CREDENTIAL_NESTING} levels deep`,
+        );
+      return { credentialType: t, bindings: r.vector((r2) => decodeBinding(r2, depth + 1)) };
+    default:
+      // A Credential of an unknown type has no length prefix, so it cannot be skipped.
+      throw new CodecError(`unsupported credential type ${t}`);
+  }
+}
 
 export const credentialCodec: Codec<Credential> = {
   encode(w, c) {
@@ -46,19 +78,7 @@ export const credentialCodec: Codec<Credential> = {
     else w.vector(c.bindings, credentialBindingCodec.encode);
   },
   decode(r) {
-    const t = memoryCode("credential", r.u16());
-    switch (t) {
-      case CredentialType.basic:
-        return { credentialType: t, identity: r.opaque() };
-      case CredentialType.x509:
-        return { credentialType: t, certificates: r.vector((r2) => r2.opaque()) };
-      case ExtCredentialType.multi:
-      case ExtCredentialType.weak_multi:
-        return { credentialType: t, bindings: r.vector(credentialBindingCodec.decode) };
-      default:
-        // A Credential of an unknown type has no length prefix, so it cannot be skipped.
-        throw new CodecError(`unsupported credential type ${t}`);
-    }
+    return decodeCredential(r, 0);
   },
 };
 
