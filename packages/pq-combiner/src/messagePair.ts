@@ -39,6 +39,14 @@ export function checkMessagePair(p: ApqMessagePair): void {
       m.privateMessage.contentType === ContentType.application
     )
       throw new ValidationError(RULE, "a pair must not carry application messages");
+  if (contentTypeOf(p.t) !== contentTypeOf(p.pq))
+    throw new ValidationError(RULE, "both halves of a pair must be proposals, or both commits");
+}
+
+function contentTypeOf(m: MLSMessage): number | undefined {
+  if (m.wireFormat === WireFormat.mls_private_message) return m.privateMessage.contentType;
+  if (m.wireFormat === WireFormat.mls_public_message) return m.publicMessage.content.contentType;
+  return undefined;
 }
 
 export const apqMessagePairCodec: Codec<ApqMessagePair> = {

@@ -9,6 +9,7 @@ import {
   type GroupInfo,
   generateKeyPackage,
   getCipherSuite,
+  InternalError,
   type KeyPackage,
   type KeyPackageBundle,
   type KeyPair,
@@ -29,6 +30,7 @@ import {
   WireFormat,
   Writer,
 } from "@hpqmls/mls-core";
+import { decodeActivityRecord, encodeActivityRecord } from "./activityRecord.js";
 import {
   type ApqInfo,
   type ApqInfoUpdate,
@@ -193,7 +195,8 @@ export class ApqSession {
       messagesSinceUpdate: 0,
       lastFullAt: now,
       lastUpdateAt: now,
-      lastActive: {},
+      // Keys are member identities: no prototype, so "__proto__" is just another identity.
+      lastActive: Object.create(null),
     };
   }
 
@@ -887,21 +890,26 @@ export class ApqSession {
     )
       throw new ValidationError(RULE, "the pair's messages are not for this session's two groups");
 
-    // PQ first (receivers derive the new PQ epoch, then the T one).
-    const pqr = await this.pq.process(p.pq, { acceptProposal: onlyUpdates });
+    // PQ first (receivers derive the new PQ epoch, then the T one). For a proposal pair, the T
+    // half is processed inside the PQ half's acceptProposal hook, which MlsGroup.process runs
+    // after authenticating the PQ proposal and before it consumes its key or stores it: a T half
+    // that fails leaves both groups as they were (nothing half-applied, RFC 9420 §9.2 keys
+    // included).
+    let tProposal: Awaited<ReturnType<MlsGroup["process"]>> | undefined;
+    const pqr = await this.pq.process(p.pq, {
+      acceptProposal: async (proposal) => {
+        onlyUpdates(proposal);
+        tProposal = await this.t.process(p.t, { acceptProposal: onlyUpdates });
+        if (tProposal.kind !== "proposal")
+          throw new ValidationError(RULE, "both halves of a proposal pair must be proposals");
+      },
+    });
     if (pqr.kind === "application")
       throw new ValidationError(RULE, "a pair must not carry application data");
     if (pqr.kind === "proposal") {
-      // The PQ half is stored; if the T half is refused, it must not stay pending.
-      try {
-        const tr = await this.t.process(p.t, { acceptProposal: onlyUpdates });
-        if (tr.kind !== "proposal")
-          throw new ValidationError(RULE, "both halves of a proposal pair must be proposals");
-        return this.acceptProposal(tr.proposal, tr.sender, p.t);
-      } catch (e) {
-        this.pq.forgetProposal(pqr.ref);
-        throw e;
-      }
+      if (tProposal?.kind !== "proposal")
+        throw new InternalError("the T half of a proposal pair was not processed");
+      return this.acceptProposal(tProposal.proposal, tProposal.sender, p.t);
     }
 
     const stagedPq = pqr.staged;
@@ -1016,7 +1024,7 @@ export class ApqSession {
     w.u8(this.status === "active" ? 0 : 1);
     w.bool(this.established_);
     w.bool(this.mustCommitFull_);
-    w.opaque(new TextEncoder().encode(JSON.stringify(this.stats)));
+    w.opaque(encodeActivityRecord(this.stats));
     w.vector([...this.fullRequests], (w2, s) => w2.opaque(new TextEncoder().encode(s)));
     w.opaque(this.t.serialize());
     w.opaque(this.pq.serialize());
@@ -1031,7 +1039,7 @@ export class ApqSession {
     const removed = r.u8() === 1;
     const established = r.bool();
     const mustCommitFull = r.bool();
-    const activity = JSON.parse(new TextDecoder().decode(r.opaque()));
+    const activity = decodeActivityRecord(r.opaque());
     const requests = r.vector((r2) => new TextDecoder().decode(r2.opaque()));
     const tBytes = r.opaque();
     const pqBytes = r.opaque();

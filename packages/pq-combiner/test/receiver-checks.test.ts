@@ -904,12 +904,19 @@ describe("defects", () => {
     const f = await fixture();
     const c = await f.craft();
     const u = await f.alice.traditional.proposeUpdate();
-    const bytes = encodeMessagePair({
-      wireFormat: WireFormat.mls_private_message,
-      t: u.message,
-      pq: c.pq,
-    });
-    await expectRejected(f, "alice", bytes, ValidationError, /both halves/);
+    const pair = { wireFormat: WireFormat.mls_private_message, t: u.message, pq: c.pq };
+    expect(() => encodeMessagePair(pair)).toThrow(/both halves/);
+    // Written by hand, as a hostile sender would: the decoder refuses it before processing.
+    const u16 = (v: number) => [v >> 8, v & 0xff];
+    const bytes = new Uint8Array([
+      ...u16(ProtocolVersion.mls10),
+      ...u16(apqCodePoints().messagePairWireFormat),
+      ...u16(WireFormat.mls_private_message),
+      ...encodeMessage(u.message),
+      ...encodeMessage(c.pq),
+    ]);
+    expect(() => decodeApqMessage(bytes)).toThrow(CodecError);
+    await expectRejected(f, "alice", bytes, CodecError, /both halves/);
   });
 
   // Regression test for a defect found and fixed while writing these suites.

@@ -289,8 +289,8 @@ function thrownBy(f: () => unknown): unknown {
 }
 
 describe("multi-credential nesting (draft-ietf-mls-extensions §4.5)", () => {
-  it("moderately nested multi-credentials decode and round-trip, alone and in messages", () => {
-    const b = nestedMultiCredential(200);
+  it("multi-credentials nested up to MAX_CREDENTIAL_NESTING decode and round-trip, alone and in messages", () => {
+    const b = nestedMultiCredential(mls.MAX_CREDENTIAL_NESTING);
     expect(encodeBytes(credentialCodec, decodeBytes(credentialCodec, b))).toEqual(b);
     const { kp, msg } = keyPackageWith(b);
     expect(encodeBytes(keyPackageCodec, decodeBytes(keyPackageCodec, kp))).toEqual(kp);
@@ -298,22 +298,19 @@ describe("multi-credential nesting (draft-ietf-mls-extensions §4.5)", () => {
     expect(apq.decodeApqMessage(msg).kind).toBe("plain");
   });
 
-  // DEFECT (stack exhaustion): src/wire/credential.ts credentialCodec.decode and
-  // credentialBindingCodec.decode recurse once per nesting level of a multi/weak_multi credential,
-  // so ~45 KB of nested bindings (depth ~5000) overflow the stack and escape as a RangeError
-  // ("Maximum call stack size exceeded") instead of a CodecError. Reachable from every credential
-  // on the wire: KeyPackages, LeafNodes of Update proposals and UpdatePaths, ratchet trees,
-  // external senders, hence MlsGroup.process, MlsGroup.join and decodeApqMessage.
-  // Fix: bound the nesting in credentialCodec.decode (refuse a multi-credential inside a
-  // CredentialBinding, or pass a depth counter and throw CodecError past a small limit).
-  it.fails("a deeply nested multi-credential is a CodecError, not a RangeError", () => {
-    const deep = nestedMultiCredential(20_000);
-    const { kp, msg } = keyPackageWith(deep);
-    expect(thrownBy(() => decodeBytes(credentialCodec, deep))).toBeInstanceOf(CodecError);
-    expect(thrownBy(() => decodeBytes(keyPackageCodec, kp))).toBeInstanceOf(CodecError);
-    expect(thrownBy(() => decodeBytes(mlsMessageCodec, msg))).toBeInstanceOf(CodecError);
-    expect(thrownBy(() => apq.decodeApqMessage(msg))).toBeInstanceOf(CodecError);
-  });
+  // Regression: the decoder recursed once per nesting level without a bound, so ~45 KB of nested
+  // bindings (depth ~5000) overflowed the stack and escaped as a RangeError. Reachable from every
+  // credential on the wire: KeyPackages, LeafNodes, ratchet trees, external senders.
+  for (const depth of [mls.MAX_CREDENTIAL_NESTING + 1, 20_000]) {
+    it(`a multi-credential nested ${depth} deep is a CodecError, not a RangeError`, () => {
+      const deep = nestedMultiCredential(depth);
+      const { kp, msg } = keyPackageWith(deep);
+      expect(thrownBy(() => decodeBytes(credentialCodec, deep))).toBeInstanceOf(CodecError);
+      expect(thrownBy(() => decodeBytes(keyPackageCodec, kp))).toBeInstanceOf(CodecError);
+      expect(thrownBy(() => decodeBytes(mlsMessageCodec, msg))).toBeInstanceOf(CodecError);
+      expect(thrownBy(() => apq.decodeApqMessage(msg))).toBeInstanceOf(CodecError);
+    });
+  }
 });
 
 describe("state blobs", () => {
@@ -326,19 +323,44 @@ describe("state blobs", () => {
     expect(() => JSON.parse(json)).not.toThrow();
   });
 
-  // DEFECT (untyped error from a state decoder): packages/pq-combiner/src/session.ts,
-  // ApqSession.deserialize, parses the activity record with a bare
-  // `JSON.parse(new TextDecoder().decode(r.opaque()))`, so a corrupted blob throws SyntaxError
-  // (about 3% of random mutations of a real blob do), and a well-formed but wrong JSON value
-  // (e.g. `null`) is taken as the activity record unchecked. MlsGroup.deserialize, fuzzed above,
-  // only throws typed errors. Fix: wrap the parse and validate the shape (e.g. with the zod
-  // schema style of policy/schema.ts), throwing CodecError.
-  it.fails("a corrupted activity record in an APQ session blob is a CodecError", async () => {
+  // Regression: ApqSession.deserialize parsed the activity record with a bare JSON.parse, so a
+  // corrupted blob threw SyntaxError (about 3% of random mutations of a real blob did) and a
+  // well-formed but wrong JSON value (e.g. `null`) was taken unchecked.
+  it("a corrupted activity record in an APQ session blob is a CodecError", async () => {
     const [blob] = await apqStateSamples();
     // magic u32, version u16, status u8, established bool, mustCommitFull bool, then the JSON.
     const [, headerSize] = mls.readVarint(blob!, 9, blob!.length);
     const bad = blob!.slice();
     bad[9 + headerSize] = 0x78; // "{" becomes "x"
     expect(thrownBy(() => apq.ApqSession.deserialize(bad))).toBeInstanceOf(CodecError);
+  });
+
+  it("a well-formed but wrong activity record is a CodecError", async () => {
+    const [blob] = await apqStateSamples();
+    const [length, headerSize] = mls.readVarint(blob!, 9, blob!.length);
+    const start = 9 + headerSize;
+    const good = JSON.parse(new TextDecoder().decode(blob!.subarray(start, start + length)));
+    const withRecord = (json: string) => {
+      const w = new mls.Writer(blob!.length + json.length);
+      w.raw(blob!.subarray(0, 9));
+      w.opaque(new TextEncoder().encode(json));
+      w.raw(blob!.subarray(start + length));
+      return w.finish();
+    };
+    // The blob rebuilt with the same record restores: the splice itself is right.
+    expect(apq.ApqSession.deserialize(withRecord(JSON.stringify(good))).isActive).toBe(true);
+    for (const wrong of [
+      "null",
+      "[]",
+      JSON.stringify({ ...good, commitsSinceFull: -1 }),
+      JSON.stringify({ ...good, messagesSinceUpdate: 1.5 }),
+      JSON.stringify({ ...good, lastActive: { alice: "yesterday" } }),
+      JSON.stringify({ ...good, extra: true }),
+      JSON.stringify({ ...good, lastFullAt: undefined }),
+    ])
+      expect(
+        thrownBy(() => apq.ApqSession.deserialize(withRecord(wrong))),
+        wrong,
+      ).toBeInstanceOf(CodecError);
   });
 });

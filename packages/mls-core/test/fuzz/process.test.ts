@@ -121,19 +121,11 @@ describe("ApqSession proposal pairs", () => {
     await expect(f.process(bad)).rejects.toBeInstanceOf(CryptoError);
   });
 
-  // DEFECT (state change on a refused message): packages/pq-combiner/src/session.ts,
-  // ApqSession.processPair, proposal branch. It runs `this.pq.process(p.pq, …)` first, and
-  // MlsGroup.process consumes the PQ sender-ratchet key of a PrivateMessage proposal before the
-  // T half is even looked at; when the T half then fails (here: one flipped bit in its AEAD
-  // ciphertext) the catch block only calls `this.pq.forgetProposal(ref)`. The PQ generation
-  // stays burnt, so the refused pair changed the session and the valid pair can no longer be
-  // processed ("generation N was already used", RFC 9420 §9.2).
-  // Fix: process the T half inside the PQ half's `acceptProposal` hook (which MlsGroup.process
-  // runs before it consumes the key or stores the proposal), or verify both halves before either
-  // consumes (e.g. an MlsGroup option that hands `consume` to the caller).
-  // While open, the property above leaves the T half of private proposal pairs alone
-  // (APQ_PROPOSAL_PAIR_DEFECT_OPEN in processFixtures.ts); clear that flag with the fix.
-  it.fails("a pair whose T half fails changes nothing; the valid pair still processes", async () => {
+  // Regression: ApqSession.processPair processed the PQ half of a proposal pair first, and
+  // MlsGroup.process consumed its sender-ratchet key before the T half was looked at; a T half
+  // that then failed left the PQ generation burnt ("generation N was already used", RFC 9420
+  // §9.2), so the valid pair could no longer be processed.
+  it("a pair whose T half fails changes nothing; the valid pair still processes", async () => {
     const { f, c, bad } = await brokenTHalf();
     const before = f.state();
     await f.process(bad).catch(() => undefined);

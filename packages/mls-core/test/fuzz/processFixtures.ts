@@ -206,15 +206,9 @@ export async function mlsFixture(): Promise<ProcessFixture & { insider: InsiderF
   };
 }
 
-function apqCase(name: string, bytes: Uint8Array, expect: string, avoidTHalf = false): ProcessCase {
+function apqCase(name: string, bytes: Uint8Array, expect: string): ProcessCase {
   registerApqWireFormat();
-  const sites = traceSites((r) => anyMessageCodec.decode(r), bytes);
-  if (!avoidTHalf) return { name, bytes, expect, sites };
-  // version, apq_message_pair wire format, the pair's wire format, then the T MLSMessage.
-  const m = decodeApqMessage(bytes);
-  if (m.kind !== "pair") throw new Error("expected a pair");
-  const from = 6;
-  return { name, bytes, expect, sites, avoid: { from, to: from + msgBytes(m.pair.t).length } };
+  return { name, bytes, expect, sites: traceSites((r) => anyMessageCodec.decode(r), bytes) };
 }
 
 /** Where the T half of an APQMessagePair sits in its encoding. */
@@ -223,12 +217,6 @@ export function tHalfOf(pair: Uint8Array): Region {
   if (m.kind !== "pair") throw new Error("expected a pair");
   return { from: 6, to: 6 + msgBytes(m.pair.t).length };
 }
-
-/**
- * Set while the ApqSession proposal-pair defect is open (process.test.ts): mutations of the T
- * half of a PrivateMessage proposal pair are left to the regression test there.
- */
-export const APQ_PROPOSAL_PAIR_DEFECT_OPEN = true;
 
 /**
  * Bob's view of an established APQ-MLS session with Alice (T 0x0001, PQ 0xF00A by default), and
@@ -263,12 +251,7 @@ export async function apqFixture(options: ApqSessionOptions = {}): Promise<Proce
     apqCase("PARTIAL commit (T only)", partial.message, "commit"),
     apqCase("FULL commit (APQMessagePair)", full.message, "commit"),
     apqCase("T-only Update proposal", tUpdate, "proposal"),
-    apqCase(
-      "FULL-request Update pair (APQMessagePair)",
-      fullUpdate,
-      "proposal",
-      APQ_PROPOSAL_PAIR_DEFECT_OPEN && privateHandshakes,
-    ),
+    apqCase("FULL-request Update pair (APQMessagePair)", fullUpdate, "proposal"),
   ];
   const summary = () =>
     `T epoch ${bob.tEpoch} (${toHexString(bob.traditional.epochAuthenticator)}), ` +
