@@ -29,7 +29,7 @@ export interface BenchArgs {
   readonly help: boolean;
 }
 
-const SUBCOMMANDS = new Set(["core", "suites", "primitives", "pq"]);
+const SUBCOMMANDS = new Set(["core", "suites", "primitives", "browser", "pq"]);
 
 function intList(flag: string, v: string | undefined): number[] {
   if (v === undefined || v.startsWith("--")) throw new ArgError(`${flag} needs a value`);

@@ -5,6 +5,7 @@
  *                    benchmark); resolves to the process exit status
  */
 import { ArgError, type BenchArgs, parseBenchArgs } from "./args.js";
+import { runBrowser } from "./browser.js";
 import { runCore } from "./core.js";
 import { installKeygenShim } from "./keygenShim.js";
 import { runPq } from "./pq.js";
@@ -33,6 +34,7 @@ subcommands
   suites       every registered cipher suite (and ts-mls's matching one), N = 2,32,256
                (--quick: 2,32)
   primitives   cipher-suite primitives, Node crypto against pure JS
+  browser      cipher-suite primitives in Chromium, WebCrypto against pure JS
 
 options
   --quick              small sizes, short time budgets (each subcommand < 5 min on 2 cores)
@@ -75,6 +77,8 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       return runSuites(args);
     case "primitives":
       return runPrimitives(args);
+    case "browser":
+      return runBrowser(args);
     default:
       return runPq(args);
   }

@@ -3,15 +3,30 @@
  *
  * Detects each file's vector type from its (official) name, runs every case and prints one line
  * per file: `<file>: N passed, M failed`. Exits 1 if any case failed or a file's type is unknown.
- * `--verbose` also prints each failure.
+ * `--verbose` also prints each failure; `--backend auto|node|webcrypto|js` picks the crypto backend
+ * (default auto).
  */
-import { runVectorFile, UnknownVectorTypeError } from "./runner.js";
+import type { CryptoBackendChoice } from "@hpqmls/mls-core";
+import { runVectorFile } from "./file.js";
+import { UnknownVectorTypeError } from "./runner.js";
+import { setVectorBackend } from "./suite.js";
+
+const BACKENDS: readonly CryptoBackendChoice[] = ["auto", "node", "webcrypto", "js"];
 
 async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes("--verbose") || argv.includes("-v");
-  const files = argv.filter((a) => !a.startsWith("-"));
+  const b = argv.indexOf("--backend");
+  const backend = b < 0 ? "auto" : argv[b + 1];
+  if (!BACKENDS.includes(backend as CryptoBackendChoice)) {
+    console.error(`--backend must be one of ${BACKENDS.join(", ")}`);
+    return 2;
+  }
+  setVectorBackend(backend as CryptoBackendChoice);
+  const files = argv.filter((a, i) => !a.startsWith("-") && (b < 0 || i !== b + 1));
   if (files.length === 0) {
-    console.error("usage: npm run vectors -- [--verbose] <vector-file.json>...");
+    console.error(
+      "usage: npm run vectors -- [--verbose] [--backend auto|node|webcrypto|js] <vector-file.json>...",
+    );
     return 2;
   }
   let bad = false;

@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
-import { basename } from "node:path";
 import { RUNNERS } from "./runners/index.js";
+
+/* Runs official vector cases; no Node built-ins, so the browser tests bundle it too (file
+ * reading is in ./file.ts). */
 
 /** One kind of official test vector (named as in mlswg/mls-implementations/test-vectors). */
 export interface VectorRunner {
@@ -29,7 +30,7 @@ export interface FileResult {
  * official name followed by a separator (`tree-math.v2.json`, `treekem-extra.json` is not one).
  */
 export function detectVectorType(path: string): VectorRunner | undefined {
-  const base = basename(path).replace(/\.json$/i, "");
+  const base = path.replace(/^.*[\\/]/, "").replace(/\.json$/i, "");
   const exact = RUNNERS.get(base);
   if (exact) return exact;
   let best: VectorRunner | undefined;
@@ -39,14 +40,6 @@ export function detectVectorType(path: string): VectorRunner | undefined {
     }
   }
   return best;
-}
-
-export async function runVectorFile(path: string): Promise<FileResult> {
-  const runner = detectVectorType(path);
-  if (!runner) throw new UnknownVectorTypeError(path);
-  const cases: unknown = JSON.parse(await readFile(path, "utf8"));
-  if (!Array.isArray(cases)) throw new Error(`${path}: a vector file must be a JSON array`);
-  return runCases(path, runner, cases);
 }
 
 export async function runCases(

@@ -4,20 +4,20 @@ import {
   deriveTreeSecret,
   encryptWithLabel,
   expandWithLabel,
-  getCipherSuite,
   refHash,
   signWithLabel,
   verifyWithLabel,
 } from "@hpqmls/mls-core";
 import { expectEqualBytes, expectTrue, Fields } from "../fields.js";
 import type { VectorRunner } from "../runner.js";
+import { vectorSuite } from "../suite.js";
 import { signaturePrivateKey } from "./keys.js";
 
 export const cryptoBasics: VectorRunner = {
   name: "crypto-basics",
   async runCase(c) {
     const f = new Fields(c);
-    const suite = getCipherSuite(f.num("cipher_suite"));
+    const suite = vectorSuite(f.num("cipher_suite"));
 
     const rh = f.obj_("ref_hash");
     expectEqualBytes(

@@ -4,20 +4,20 @@ import {
   deriveExternalKeyPair,
   deriveJoinerSecret,
   encodeBytes,
-  getCipherSuite,
   groupContextCodec,
   mlsExporter,
   ProtocolVersion,
 } from "@hpqmls/mls-core";
 import { expectEqualBytes, Fields } from "../fields.js";
 import type { VectorRunner } from "../runner.js";
+import { vectorSuite } from "../suite.js";
 
 export const keySchedule: VectorRunner = {
   name: "key-schedule",
   async runCase(c) {
     const f = new Fields(c);
     const cipherSuite = f.num("cipher_suite");
-    const suite = getCipherSuite(cipherSuite);
+    const suite = vectorSuite(cipherSuite);
     const groupId = f.hex("group_id");
     let initSecret = f.hex("initial_init_secret");
     const epochs = f.objects("epochs");

@@ -7,7 +7,6 @@ import {
   decodeBytes,
   encodeBytes,
   type FramedContent,
-  getCipherSuite,
   groupContextCodec,
   type MLSMessage,
   mlsMessageCodec,
@@ -26,6 +25,7 @@ import {
 } from "@hpqmls/mls-core";
 import { expectEqualBytes, expectTrue, Fields } from "../fields.js";
 import type { VectorRunner } from "../runner.js";
+import { vectorSuite } from "../suite.js";
 import { signaturePrivateKey } from "./keys.js";
 
 interface Ctx {
@@ -185,7 +185,7 @@ export const messageProtection: VectorRunner = {
   async runCase(c) {
     const f = new Fields(c);
     const cipherSuite = f.num("cipher_suite");
-    const suite = getCipherSuite(cipherSuite);
+    const suite = vectorSuite(cipherSuite);
     const groupId = f.hex("group_id");
     const epoch = BigInt(f.num("epoch"));
     const groupContext = encodeBytes(groupContextCodec, {

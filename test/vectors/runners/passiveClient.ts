@@ -1,6 +1,6 @@
 import {
   decodeBytes,
-  getCipherSuite,
+  fromHex,
   groupConfig,
   InMemoryPskStore,
   keyPackageRef,
@@ -12,6 +12,7 @@ import {
 } from "@hpqmls/mls-core";
 import { expectEqualBytes, Fields } from "../fields.js";
 import type { VectorRunner } from "../runner.js";
+import { vectorSuite } from "../suite.js";
 import { hpkePrivateKey, signaturePrivateKey } from "./keys.js";
 
 /** Vector KeyPackages predate the session; lifetimes are not what is being tested here. */
@@ -20,7 +21,7 @@ const config = groupConfig({ checkReceivedLifetimes: false, maxLifetime: 1n << 6
 async function runPassive(c: unknown): Promise<void> {
   const f = new Fields(c);
   const cipherSuite = f.num("cipher_suite");
-  const suite = getCipherSuite(cipherSuite);
+  const suite = vectorSuite(cipherSuite);
   const psks = new InMemoryPskStore();
   for (const p of f.objects("external_psks")) psks.add(p.hex("psk_id"), p.hex("psk"));
   const kpMsg = decodeBytes(mlsMessageCodec, f.hex("key_package"));
@@ -56,7 +57,7 @@ async function runPassive(c: unknown): Promise<void> {
     const e = epochs[i]!;
     for (const p of e.array("proposals")) {
       if (typeof p !== "string") throw new Error("proposal is not hex");
-      await group.process(Buffer.from(p, "hex"));
+      await group.process(fromHex(p));
     }
     const r = await group.process(e.hex("commit"));
     if (r.kind !== "commit") throw new Error(`epoch ${i}: the commit message is a ${r.kind}`);

@@ -1,12 +1,13 @@
-import { getCipherSuite, SecretTree, senderDataKeyAndNonce, toLeafIndex } from "@hpqmls/mls-core";
+import { SecretTree, senderDataKeyAndNonce, toLeafIndex } from "@hpqmls/mls-core";
 import { expectEqualBytes, Fields } from "../fields.js";
 import type { VectorRunner } from "../runner.js";
+import { vectorSuite } from "../suite.js";
 
 export const secretTree: VectorRunner = {
   name: "secret-tree",
   async runCase(c) {
     const f = new Fields(c);
-    const suite = getCipherSuite(f.num("cipher_suite"));
+    const suite = vectorSuite(f.num("cipher_suite"));
     const sd = f.obj_("sender_data");
     const kn = await senderDataKeyAndNonce(
       suite,

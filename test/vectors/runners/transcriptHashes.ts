@@ -3,18 +3,18 @@ import {
   ContentType,
   computeConfirmationTag,
   decodeBytes,
-  getCipherSuite,
   nextConfirmedTranscriptHash,
   nextInterimTranscriptHash,
 } from "@hpqmls/mls-core";
 import { expectEqualBytes, expectTrue, Fields } from "../fields.js";
 import type { VectorRunner } from "../runner.js";
+import { vectorSuite } from "../suite.js";
 
 export const transcriptHashes: VectorRunner = {
   name: "transcript-hashes",
   async runCase(c) {
     const f = new Fields(c);
-    const suite = getCipherSuite(f.num("cipher_suite"));
+    const suite = vectorSuite(f.num("cipher_suite"));
     const ac = decodeBytes(authenticatedContentCodec, f.hex("authenticated_content"));
     expectTrue(
       "authenticated_content carries a commit",

@@ -1,7 +1,6 @@
 import {
   decodeBytes,
   encodeBytes,
-  getCipherSuite,
   ProposalType,
   proposalCodec,
   RatchetTree,
@@ -10,12 +9,13 @@ import {
 } from "@hpqmls/mls-core";
 import { expectEqualBytes, Fields } from "../fields.js";
 import type { VectorRunner } from "../runner.js";
+import { vectorSuite } from "../suite.js";
 
 export const treeOperations: VectorRunner = {
   name: "tree-operations",
   async runCase(c) {
     const f = new Fields(c);
-    const suite = getCipherSuite(f.num("cipher_suite"));
+    const suite = vectorSuite(f.num("cipher_suite"));
     const tree = RatchetTree.fromNodes(decodeBytes(ratchetTreeCodec, f.hex("tree_before")));
     expectEqualBytes("tree_hash_before", await tree.treeHash(suite), f.hex("tree_hash_before"));
     const proposal = decodeBytes(proposalCodec, f.hex("proposal"));

@@ -1,6 +1,6 @@
 import {
   decodeBytes,
-  getCipherSuite,
+  fromHex,
   RatchetTree,
   ratchetTreeCodec,
   toLeafIndex,
@@ -10,12 +10,13 @@ import {
 } from "@hpqmls/mls-core";
 import { expectEqual, expectEqualBytes, expectTrue, Fields } from "../fields.js";
 import type { VectorRunner } from "../runner.js";
+import { vectorSuite } from "../suite.js";
 
 export const treeValidation: VectorRunner = {
   name: "tree-validation",
   async runCase(c) {
     const f = new Fields(c);
-    const suite = getCipherSuite(f.num("cipher_suite"));
+    const suite = vectorSuite(f.num("cipher_suite"));
     const tree = RatchetTree.fromNodes(decodeBytes(ratchetTreeCodec, f.hex("tree")));
     const groupId = f.hex("group_id");
     const resolutions = f.array("resolutions");
@@ -34,7 +35,7 @@ export const treeValidation: VectorRunner = {
       expectEqualBytes(
         `tree hash of node ${i}`,
         await tree.treeHash(suite, toNodeIndex(i)),
-        Buffer.from(h, "hex"),
+        fromHex(h),
       );
     }
     await verifyParentHashes(suite, tree);

@@ -4,7 +4,7 @@ import {
   decodeBytes,
   decryptUpdatePath,
   encodeBytes,
-  getCipherSuite,
+  fromHex,
   groupContextCodec,
   type LeafIndex,
   leafToNode,
@@ -19,6 +19,7 @@ import {
 } from "@hpqmls/mls-core";
 import { expectEqualBytes, expectTrue, Fields } from "../fields.js";
 import type { VectorRunner } from "../runner.js";
+import { vectorSuite } from "../suite.js";
 import { hpkePrivateKey, signaturePrivateKey } from "./keys.js";
 
 interface LeafPrivate {
@@ -32,7 +33,7 @@ export const treekem: VectorRunner = {
   async runCase(c) {
     const f = new Fields(c);
     const cipherSuite = f.num("cipher_suite");
-    const suite = getCipherSuite(cipherSuite);
+    const suite = vectorSuite(cipherSuite);
     const tree = RatchetTree.fromNodes(decodeBytes(ratchetTreeCodec, f.hex("ratchet_tree")));
     const groupId = f.hex("group_id");
     const epoch = BigInt(f.num("epoch"));
@@ -97,11 +98,7 @@ export const treekem: VectorRunner = {
         );
         const expected = expectedSecrets[p.index];
         if (typeof expected !== "string") throw new Error(`path_secrets[${p.index}] missing`);
-        expectEqualBytes(
-          `path secret at leaf ${p.index}`,
-          r.pathSecret,
-          Buffer.from(expected, "hex"),
-        );
+        expectEqualBytes(`path secret at leaf ${p.index}`, r.pathSecret, fromHex(expected));
         expectEqualBytes(
           `commit secret at leaf ${p.index}`,
           r.commitSecret,

@@ -8,7 +8,6 @@ import {
   encodeBytes,
   encodeGroupContext,
   fromJoinerSecret,
-  getCipherSuite,
   groupInfoCodec,
   groupInfoTBSCodec,
   groupSecretsCodec,
@@ -20,6 +19,7 @@ import {
 } from "@hpqmls/mls-core";
 import { expectEqualBytes, expectTrue, Fields } from "../fields.js";
 import type { VectorRunner } from "../runner.js";
+import { vectorSuite } from "../suite.js";
 import { hpkePrivateKey } from "./keys.js";
 
 export const welcome: VectorRunner = {
@@ -27,7 +27,7 @@ export const welcome: VectorRunner = {
   async runCase(c) {
     const f = new Fields(c);
     const cipherSuite = f.num("cipher_suite");
-    const suite = getCipherSuite(cipherSuite);
+    const suite = vectorSuite(cipherSuite);
     const kpMsg = decodeBytes(mlsMessageCodec, f.hex("key_package"));
     const wMsg = decodeBytes(mlsMessageCodec, f.hex("welcome"));
     if (kpMsg.wireFormat !== WireFormat.mls_key_package)

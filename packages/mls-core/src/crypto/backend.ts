@@ -2,9 +2,9 @@ import type { Aead, Hash, Kdf, KeyPair, SignatureScheme } from "./provider.js";
 
 /**
  * What a crypto backend provides: the primitives of the seven RFC 9420 cipher suites, by name.
- * Two implementations exist, Node's `node:crypto` (`./node/`) and pure JS on the noble libraries
- * (`./noble/`); the suite table (`./suites.ts`) composes a `CipherSuite` from them, choosing a
- * backend per primitive. HPKE is not here: it is written once (`./hpke/`) over these primitives.
+ * Three implementations exist: Node's `node:crypto` (`./node/`), WebCrypto (`./webcrypto/`, for
+ * browsers) and pure JS on the noble libraries (`./noble/`); the suite table (`./suites.ts`)
+ * composes a `CipherSuite` from them, choosing a backend per primitive. HPKE is not here: it is written once (`./hpke/`) over these primitives.
  */
 
 export type HashName = "SHA-256" | "SHA-384" | "SHA-512";
@@ -43,7 +43,7 @@ export interface DhPrimitive {
 }
 
 export interface CryptoBackend {
-  readonly name: "node" | "js";
+  readonly name: "node" | "webcrypto" | "js";
   hash(name: HashName): Hash;
   /** HKDF over the named hash (RFC 5869), as the HPKE KDF of that hash. */
   kdf(name: HashName): Kdf;

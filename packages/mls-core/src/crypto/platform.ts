@@ -3,7 +3,7 @@ import { nodeBackend } from "./node/index.js";
 
 /**
  * The platform's native crypto backend: the one module outside ./node/ that reaches `node:`
- * code. A browser build replaces this file with one exporting `undefined` (or, later, a WebCrypto
- * backend), and "auto" then falls back to the pure-JS primitives.
+ * code. Browser bundlers replace this file with ./platform.browser.ts (the "browser" field of
+ * package.json), whose native backend is WebCrypto; "auto" then follows the WebCrypto table.
  */
 export const nativeBackend: CryptoBackend | undefined = nodeBackend;

@@ -11,15 +11,17 @@ import { ML_KEM_1024_ID, mlKem1024 } from "./pq/mlkem1024.js";
 import { MLKEM1024_P384_ID, mlKem1024P384 } from "./pq/mlkem1024p384.js";
 import { MLKEM768_X25519_ID, mlKem768X25519 } from "./pq/xwing.js";
 import type { CipherSuite, Kem, SignatureScheme } from "./provider.js";
+import { webCryptoBackend, webCryptoImplementation } from "./webcrypto/index.js";
 
 /**
  * The cipher-suite table: the seven suites of RFC 9420 §17.1 and the eleven of
  * draft-ietf-mls-pq-ciphersuites-06. `getCipherSuite(id)` composes a `CipherSuite` from the
- * primitives of a backend: Node's crypto ("node"), pure JS ("js"), or "auto", which takes each
- * primitive from the backend measured fastest for it (table `AUTO` below).
+ * primitives of a backend: Node's crypto ("node"), WebCrypto ("webcrypto", with noble for what
+ * the platform lacks), pure JS ("js"), or "auto", which takes each primitive from the backend
+ * measured fastest for it on this platform (tables `NODE_AUTO` and `WEBCRYPTO_AUTO` below).
  */
 
-export type CryptoBackendChoice = "auto" | "node" | "js";
+export type CryptoBackendChoice = "auto" | "node" | "webcrypto" | "js";
 
 export interface CipherSuiteOptions {
   readonly backend?: CryptoBackendChoice;
@@ -291,13 +293,14 @@ export function cipherSuiteInfo(id: number): CipherSuiteInfo | undefined {
  * its group.
  */
 type Side = "native" | "js";
-const AUTO: {
+interface AutoTable {
   readonly hash: Side;
   readonly kdf: Side;
   readonly aead: Side;
   readonly dh: Readonly<Record<DhName, Side>>;
   readonly signature: Readonly<Record<SignatureName, Side>>;
-} = {
+}
+const NODE_AUTO: AutoTable = {
   hash: "native",
   kdf: "native",
   aead: "native",
@@ -311,17 +314,53 @@ const AUTO: {
   },
 };
 
+/**
+ * Which backend "auto" takes each primitive from in a browser, where the native backend is
+ * WebCrypto (`./platform.browser.ts`). Measured in Chromium (`npm run bench -- browser`, numbers
+ * in ./README.md): WebCrypto wins every curve operation by far (X25519, P-256/384/521, Ed25519,
+ * ECDSA) and AES-GCM, but each call is a promise that crosses into the browser's crypto thread, so for the short inputs MLS hashes,
+ * MACs and derives (tree hashes, key schedule, secret tree) noble's synchronous code is faster.
+ * Where WebCrypto lacks an algorithm (X448, Ed448, ChaCha20-Poly1305, or Ed25519/X25519 in an
+ * older browser), the WebCrypto backend itself falls back to noble.
+ */
+const WEBCRYPTO_AUTO: AutoTable = {
+  hash: "js",
+  kdf: "js",
+  aead: "native",
+  dh: { X25519: "native", X448: "js", "P-256": "native", "P-384": "native", "P-521": "native" },
+  signature: {
+    Ed25519: "native",
+    Ed448: "js",
+    "ECDSA-P256-SHA256": "native",
+    "ECDSA-P384-SHA384": "native",
+    "ECDSA-P521-SHA512": "native",
+  },
+};
+
+/** The table for this platform: Node's, or WebCrypto's when the native backend is WebCrypto. */
+const AUTO: AutoTable = nativeBackend?.name === "webcrypto" ? WEBCRYPTO_AUTO : NODE_AUTO;
+
+/**
+ * The table a choice follows: "webcrypto" is the browser's composition wherever it runs (so Node
+ * tests check exactly what a browser runs); "auto" is this platform's; "node" and "js" force one
+ * backend, so their table only says which primitives are native.
+ */
+const tableFor = (choice: CryptoBackendChoice): AutoTable =>
+  choice === "webcrypto" ? WEBCRYPTO_AUTO : AUTO;
+
 function backendFor(choice: CryptoBackendChoice, side: Side): CryptoBackend {
   if (choice === "js") return nobleBackend;
+  if (choice === "webcrypto") return side === "native" ? webCryptoBackend : nobleBackend;
   if (choice === "node") {
-    if (nativeBackend === undefined) throw new UsageError("the node crypto backend is unavailable");
+    if (nativeBackend?.name !== "node")
+      throw new UsageError("the node crypto backend is unavailable");
     return nativeBackend;
   }
   return side === "native" && nativeBackend !== undefined ? nativeBackend : nobleBackend;
 }
 
 function buildKem(name: KemName, choice: CryptoBackendChoice): Kem {
-  const dh = (group: DhName) => backendFor(choice, AUTO.dh[group]).dh(group);
+  const dh = (group: DhName) => backendFor(choice, tableFor(choice).dh[group]).dh(group);
   switch (name) {
     case "ML-KEM-768":
       return mlKem768;
@@ -334,29 +373,98 @@ function buildKem(name: KemName, choice: CryptoBackendChoice): Kem {
     case "MLKEM1024-P384":
       return mlKem1024P384(dh("P-384"));
     default:
-      return dhKem(dh(name), backendFor(choice, AUTO.kdf).kdf(DHKEM_HASH[name]));
+      return dhKem(dh(name), backendFor(choice, tableFor(choice).kdf).kdf(DHKEM_HASH[name]));
   }
 }
 
 function buildSignature(name: SuiteSignatureName, choice: CryptoBackendChoice): SignatureScheme {
   if (isMlDsaName(name)) return mlDsa(name);
-  return backendFor(choice, AUTO.signature[name]).signature(name);
+  return backendFor(choice, tableFor(choice).signature[name]).signature(name);
 }
+
+/** The backend each part of a built suite came from (for `cipherSuiteImplementations`). */
+interface SuiteParts {
+  readonly hash: CryptoBackend;
+  readonly kdf: CryptoBackend;
+  readonly aead: CryptoBackend;
+  /** The backend of the KEM's group; undefined for a pure ML-KEM. */
+  readonly dh: { readonly backend: CryptoBackend; readonly name: DhName } | undefined;
+  /** Undefined for ML-DSA. */
+  readonly signature: CryptoBackend | undefined;
+  readonly info: CipherSuiteInfo;
+}
+const suiteParts = new WeakMap<CipherSuite, SuiteParts>();
+
+const KEM_GROUP: Readonly<Partial<Record<KemName, DhName>>> = {
+  "MLKEM768-X25519": "X25519",
+  "MLKEM768-P256": "P-256",
+  "MLKEM1024-P384": "P-384",
+  X25519: "X25519",
+  X448: "X448",
+  "P-256": "P-256",
+  "P-384": "P-384",
+  "P-521": "P-521",
+};
 
 function buildSuite(s: CipherSuiteInfo, choice: CryptoBackendChoice): CipherSuite {
   const pick = (side: Side) => backendFor(choice, side);
-  const kdf = pick(AUTO.kdf).kdf(s.hash);
-  const aead = pick(AUTO.aead).aead(s.aead);
+  const kdf = pick(tableFor(choice).kdf).kdf(s.hash);
+  const aead = pick(tableFor(choice).aead).aead(s.aead);
   const random = pick("native");
-  return {
+  const group = KEM_GROUP[s.kem];
+  const suite: CipherSuite = {
     id: s.id,
     name: s.name,
-    hash: pick(AUTO.hash).hash(s.hash),
+    hash: pick(tableFor(choice).hash).hash(s.hash),
     kdf,
     aead,
     hpke: new HpkeSuite(buildKem(s.kem, choice), kdf, aead),
     signature: buildSignature(s.signature, choice),
     randomBytes: (length) => random.randomBytes(length),
+  };
+  suiteParts.set(suite, {
+    hash: pick(tableFor(choice).hash),
+    kdf: pick(tableFor(choice).kdf),
+    aead: pick(tableFor(choice).aead),
+    dh:
+      group === undefined ? undefined : { backend: pick(tableFor(choice).dh[group]), name: group },
+    signature: isMlDsaName(s.signature)
+      ? undefined
+      : pick(tableFor(choice).signature[s.signature as SignatureName]),
+    info: s,
+  });
+  return suite;
+}
+
+/** Where a primitive runs: OpenSSL through `node:crypto`, `crypto.subtle`, or pure JS. */
+export type PrimitiveImplementation = "node" | "webcrypto" | "js";
+
+/**
+ * Which implementation each primitive of a suite (as `getCipherSuite` built it) runs on. `kem` is
+ * the KEM's elliptic-curve group ("js" for a pure ML-KEM, which is @noble/post-quantum on every
+ * platform); `signature` is "js" for ML-DSA. A WebCrypto primitive that has not been used yet
+ * makes its one-time choice now (`crypto.subtle`, or noble where the platform lacks it).
+ */
+export async function cipherSuiteImplementations(
+  suite: CipherSuite,
+): Promise<Record<"hash" | "kdf" | "aead" | "kem" | "signature", PrimitiveImplementation>> {
+  const p = suiteParts.get(suite);
+  if (p === undefined) throw new UsageError(`suite ${suite.id} was not built by getCipherSuite`);
+  const of = async (
+    b: CryptoBackend | undefined,
+    kind: "hash" | "kdf" | "aead" | "dh" | "signature",
+    name: string,
+  ): Promise<PrimitiveImplementation> => {
+    if (b === undefined) return "js";
+    if (b.name === "webcrypto") return webCryptoImplementation(kind, name);
+    return b.name;
+  };
+  return {
+    hash: await of(p.hash, "hash", p.info.hash),
+    kdf: await of(p.kdf, "kdf", p.info.hash),
+    aead: await of(p.aead, "aead", p.info.aead),
+    kem: await of(p.dh?.backend, "dh", p.dh?.name ?? ""),
+    signature: await of(p.signature, "signature", p.info.signature),
   };
 }
 
@@ -416,3 +524,9 @@ export function getCipherSuite(id: number, options?: CipherSuiteOptions): Cipher
 
 for (const s of PQ_CIPHER_SUITES)
   registerCipherSuite(s.id, ({ backend }) => buildSuite(s, backend));
+
+export {
+  setWebCryptoKeyCaching,
+  type WebCryptoImplementation,
+  webCryptoDecisions,
+} from "./webcrypto/index.js";

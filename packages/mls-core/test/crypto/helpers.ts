@@ -4,9 +4,11 @@ import { fileURLToPath } from "node:url";
 import type { CryptoBackend } from "../../src/crypto/backend.js";
 import { nobleBackend } from "../../src/crypto/noble/index.js";
 import { nodeBackend } from "../../src/crypto/node/index.js";
+import { webCryptoBackend } from "../../src/crypto/webcrypto/index.js";
 import { concat, fromHex, utf8 } from "../../src/util/bytes.js";
 
-export const BACKENDS: readonly CryptoBackend[] = [nodeBackend, nobleBackend];
+/** Every backend; Node has `crypto.subtle`, so the WebCrypto one is checked here as in a browser. */
+export const BACKENDS: readonly CryptoBackend[] = [nodeBackend, webCryptoBackend, nobleBackend];
 export const SUITE_IDS = [1, 2, 3, 4, 5, 6, 7] as const;
 
 export const hex = fromHex;

@@ -49,7 +49,7 @@ describe("the cipher-suite table", () => {
   it.each(EXPECTED)(
     "suite %i is assembled from the right primitives",
     (id, name, kem, kdf, aead, sig, nh) => {
-      for (const backend of ["auto", "node", "js"] as const) {
+      for (const backend of ["auto", "node", "webcrypto", "js"] as const) {
         const s = getCipherSuite(id, { backend });
         expect([s.id, s.name, s.hpke.kem.id, s.kdf.id, s.aead.id, s.signature.id]).toEqual([
           id,
@@ -89,7 +89,7 @@ describe("the cipher-suite table", () => {
   it.each(PQ_EXPECTED.map((e) => [e[0].toString(16), e] as const))(
     "PQ suite 0x%s is assembled from the right primitives",
     (_hex, [id, name, kem, kdf, aead, sig, nh]) => {
-      for (const backend of ["auto", "node", "js"] as const) {
+      for (const backend of ["auto", "node", "webcrypto", "js"] as const) {
         const s = getCipherSuite(id, { backend });
         expect([s.id, s.name, s.hpke.kem.id, s.kdf.id, s.aead.id, s.signature.id]).toEqual([
           id,
