@@ -1,11 +1,4 @@
-import {
-  basicCredential,
-  type KeyPackageBundle,
-  type KeyPair,
-  toHex,
-  utf8,
-  WireFormat,
-} from "@hpqmls/mls-core";
+import { basicCredential, type KeyPair, toHex, utf8, WireFormat } from "@hpqmls/mls-core";
 import {
   type ApqClient,
   ApqSession,
@@ -13,8 +6,19 @@ import {
   decodeApqMessage,
   type PendingCommit,
 } from "@hpqmls/pq-combiner";
+import {
+  type BundlePair,
+  decodeGroupRecord,
+  decodeMemberRecord,
+  encodeGroupRecord,
+  encodeMemberRecord,
+} from "./memberRecord.js";
 import { EpochConflictError, ServiceClient } from "./serviceClient.js";
 import { generateServiceKey } from "./signing.js";
+import type { ClientStore } from "./store.js";
+
+const MEMBER_KEY = "member";
+const GROUP_PREFIX = "group/";
 
 /** A message received in a group. */
 export interface Received {
@@ -44,7 +48,7 @@ export interface MemberStats {
  * epoch) catch up and retry.
  */
 export class ApqMember {
-  private readonly bundles: { t: KeyPackageBundle; pq: KeyPackageBundle }[] = [];
+  private readonly bundles: BundlePair[] = [];
   private readonly groups = new Map<string, GroupState>();
   readonly inbox: Received[] = [];
   readonly stats: MemberStats = { fullCommits: 0, partialCommits: 0, bytesSent: 0, conflicts: 0 };
@@ -54,6 +58,8 @@ export class ApqMember {
     readonly service: ServiceClient,
     private readonly client: ApqClient,
     private readonly options: ApqSessionOptions,
+    private readonly serviceKey: KeyPair,
+    private readonly store: ClientStore | undefined,
   ) {}
 
   static async register(
@@ -61,15 +67,76 @@ export class ApqMember {
     name: string,
     options: ApqSessionOptions = {},
     serviceKey?: KeyPair,
+    store?: ClientStore,
   ): Promise<ApqMember> {
     const identity = utf8(name);
     const client = await ApqSession.newClient(basicCredential(identity), options);
-    const service = await ServiceClient.register(
-      baseUrl,
-      identity,
-      serviceKey ?? (await generateServiceKey()),
+    const key = serviceKey ?? (await generateServiceKey());
+    const service = await ServiceClient.register(baseUrl, identity, key);
+    const member = new ApqMember(name, service, client, options, key, store);
+    await member.saveMember();
+    return member;
+  }
+
+  /**
+   * The member saved in `store` (by `register` with that store), with its unused KeyPackage
+   * pairs and every group it was in, each at its saved cursor; `sync` then catches up. `options`
+   * adds what is not stored (group config); suites and mode come from the store.
+   */
+  static async restore(
+    baseUrl: string,
+    store: ClientStore,
+    options: ApqSessionOptions = {},
+  ): Promise<ApqMember> {
+    const bytes = await store.get(MEMBER_KEY);
+    if (bytes === undefined) throw new Error("no member is saved in this store");
+    const rec = decodeMemberRecord(bytes);
+    const opts: ApqSessionOptions = {
+      ...options,
+      ...(rec.tSuite === undefined ? {} : { tSuite: rec.tSuite }),
+      ...(rec.pqSuite === undefined ? {} : { pqSuite: rec.pqSuite }),
+      ...(rec.mode === undefined ? {} : { mode: rec.mode }),
+    };
+    const service = ServiceClient.connect(baseUrl, rec.clientId, rec.serviceKey);
+    const member = new ApqMember(rec.name, service, rec.client, opts, rec.serviceKey, store);
+    member.bundles.push(...rec.bundles);
+    for (const key of await store.keys(GROUP_PREFIX)) {
+      const g = await store.get(key);
+      if (g === undefined) continue;
+      const { cursor, session } = decodeGroupRecord(g);
+      member.groups.set(key.slice(GROUP_PREFIX.length), {
+        session: ApqSession.deserialize(session, opts),
+        cursor,
+      });
+    }
+    return member;
+  }
+
+  /** Saves the member record (keys, unused KeyPackage pairs); no-op without a store. */
+  private async saveMember(): Promise<void> {
+    await this.store?.put(
+      MEMBER_KEY,
+      encodeMemberRecord({
+        name: this.name,
+        clientId: this.service.clientId,
+        serviceKey: this.serviceKey,
+        client: this.client,
+        tSuite: this.options.tSuite,
+        pqSuite: this.options.pqSuite,
+        mode: this.options.mode,
+        bundles: this.bundles,
+      }),
     );
-    return new ApqMember(name, service, client, options);
+  }
+
+  /** Saves one group's session with its cursor, as one record. */
+  private async saveGroup(groupId: string): Promise<void> {
+    const g = this.groups.get(groupId);
+    if (this.store === undefined || g === undefined) return;
+    await this.store.put(
+      GROUP_PREFIX + groupId,
+      encodeGroupRecord({ cursor: g.cursor, session: g.session.serialize() }),
+    );
   }
 
   get identity(): Uint8Array {
@@ -94,6 +161,8 @@ export class ApqMember {
       this.bundles.push({ t: kp.t, pq: kp.pq });
       pairs.push(kp.message);
     }
+    // The private keys are saved before the service can hand the KeyPackages out.
+    await this.saveMember();
     await this.service.publishKeyPackages(pairs);
   }
 
@@ -125,6 +194,7 @@ export class ApqMember {
         await this.sync(groupId, r.seq - 1);
         await pending.merge();
         g.cursor = Math.max(g.cursor, r.seq);
+        await this.saveGroup(groupId);
         this.stats.bytesSent += pending.message.length + (pending.welcome?.length ?? 0);
         if (pending.kind === "full") this.stats.fullCommits++;
         else this.stats.partialCommits++;
@@ -179,6 +249,9 @@ export class ApqMember {
     await this.followSchedule(groupId);
     for (let i = 0; ; i++) {
       const bytes = await this.session(groupId).encrypt(utf8(text));
+      // Saved before posting: a restored member must never encrypt again under the key and
+      // nonce of this generation (RFC 9420 §9.1); a crash now loses the message, never reuses.
+      await this.saveGroup(groupId);
       try {
         await this.service.postMessage(groupId, bytes);
         // The cursor stays: messages of others accepted before this one are still to be read
@@ -205,6 +278,8 @@ export class ApqMember {
       const session = await ApqSession.join(w.welcome, bundle, this.options);
       this.groups.set(w.groupId, { session, cursor: w.seq });
       this.bundles.splice(this.bundles.indexOf(bundle), 1);
+      await this.saveGroup(w.groupId);
+      await this.saveMember();
       await this.service.deleteWelcome(w.seq);
       joined.push(w.groupId);
     }
@@ -212,9 +287,7 @@ export class ApqMember {
   }
 
   /** The stored KeyPackage pair a Welcome pair is addressed to. */
-  private bundleFor(
-    welcomePair: Uint8Array,
-  ): { t: KeyPackageBundle; pq: KeyPackageBundle } | undefined {
+  private bundleFor(welcomePair: Uint8Array): BundlePair | undefined {
     const m = decodeApqMessage(welcomePair);
     if (m.kind !== "pair" || m.pair.t.wireFormat !== WireFormat.mls_welcome) return undefined;
     const refs = new Set(m.pair.t.welcome.secrets.map((s) => toHex(s.newMember)));
@@ -233,6 +306,7 @@ export class ApqMember {
       try {
         const r = await this.service.postMessage(groupId, message);
         this.groups.set(groupId, { session, cursor: r.seq });
+        await this.saveGroup(groupId);
         this.stats.fullCommits++;
         this.stats.bytesSent += message.length;
         await this.service.putGroupInfo(groupId, await session.groupInfoPair());
@@ -269,9 +343,11 @@ export class ApqMember {
           this.inbox.push(rec);
         } else if (r.kind === "commit" && r.removedSelf) {
           this.groups.delete(groupId);
+          await this.store?.delete(GROUP_PREFIX + groupId);
           return got;
         }
       }
+      await this.saveGroup(groupId);
     }
     return got;
   }

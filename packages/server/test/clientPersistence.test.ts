@@ -1,0 +1,114 @@
+import {
+  ApqMember,
+  decodeGroupRecord,
+  decodeMemberRecord,
+  encodeGroupRecord,
+  MemoryClientStore,
+} from "@hpqmls/client";
+import { CodecError } from "@hpqmls/mls-core";
+import { openPgliteStorage, type SqlStorage } from "@hpqmls/server";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listen, type TestServer, tempDir } from "./helpers.js";
+
+/**
+ * @hpqmls/client members that keep their state in a ClientStore (memory here; IndexedDB in the
+ * browser, test/browser/) and come back from it: a member restored from its store goes on in
+ * its groups, reads what was sent meanwhile, sends, commits, and still joins by its saved
+ * KeyPackage pairs.
+ */
+describe("ApqMember state in a ClientStore", () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let storage: SqlStorage;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    dir = await tempDir("hpqmls-client-store-");
+    storage = await openPgliteStorage(dir.path);
+    server = await listen({ storage });
+  });
+  afterAll(async () => {
+    await server.close();
+    await storage.close();
+    await dir.remove();
+  });
+
+  it("a restored member goes on where it was saved", async () => {
+    const aliceStore = new MemoryClientStore();
+    const bobStore = new MemoryClientStore();
+    const alice = await ApqMember.register(server.url, "alice", {}, undefined, aliceStore);
+    const bob = await ApqMember.register(server.url, "bob", {}, undefined, bobStore);
+    await bob.publishKeyPackages(2);
+    const groupId = await alice.createGroup();
+    await alice.add(groupId, "bob");
+    expect(await bob.acceptWelcomes()).toEqual([groupId]);
+    await alice.send(groupId, "one");
+    expect((await bob.sync(groupId)).map((m) => m.text)).toEqual(["one"]);
+
+    // Bob's process ends; a new one restores him from his store.
+    const bob2 = await ApqMember.restore(server.url, bobStore);
+    expect(bob2.name).toBe("bob");
+    expect(bob2.service.clientId).toBe(bob.service.clientId);
+    expect(bob2.groupIds()).toEqual([groupId]);
+    await alice.send(groupId, "two");
+    expect((await bob2.sync(groupId)).map((m) => m.text)).toEqual(["two"]);
+    await bob2.send(groupId, "three");
+    expect((await alice.sync(groupId)).map((m) => m.text)).toEqual(["three"]);
+
+    // Alice too; her FULL commit from the restored state reaches Bob.
+    const alice2 = await ApqMember.restore(server.url, aliceStore);
+    const tEpoch = alice2.session(groupId).tEpoch;
+    await alice2.update(groupId, "full");
+    await bob2.sync(groupId);
+    expect(bob2.session(groupId).tEpoch).toBe(tEpoch + 1n);
+    expect(bob2.session(groupId).tEpoch).toBe(alice2.session(groupId).tEpoch);
+    await alice2.send(groupId, "four");
+    expect((await bob2.sync(groupId)).map((m) => m.text)).toEqual(["four"]);
+
+    // Bob's unused KeyPackage pair survived the restart: a second group can add him.
+    const second = await alice2.createGroup();
+    await alice2.add(second, "bob");
+    expect(await bob2.acceptWelcomes()).toEqual([second]);
+    const bob3 = await ApqMember.restore(server.url, bobStore);
+    expect(bob3.groupIds().sort()).toEqual([groupId, second].sort());
+  });
+
+  it("forgets a group it was removed from", async () => {
+    const carolStore = new MemoryClientStore();
+    const dave = await ApqMember.register(server.url, "dave");
+    const carol = await ApqMember.register(server.url, "carol", {}, undefined, carolStore);
+    await carol.publishKeyPackages(1);
+    const groupId = await dave.createGroup();
+    await dave.add(groupId, "carol");
+    await carol.acceptWelcomes();
+    expect(await carolStore.keys("group/")).toEqual([`group/${groupId}`]);
+    await dave.remove(groupId, "carol");
+    await carol.sync(groupId);
+    expect(carol.isMember(groupId)).toBe(false);
+    expect(await carolStore.keys("group/")).toEqual([]);
+  });
+
+  it("refuses a store without a member, and corrupted records with a CodecError", async () => {
+    await expect(ApqMember.restore(server.url, new MemoryClientStore())).rejects.toThrow(
+      /no member is saved/,
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        for (const decode of [decodeMemberRecord, decodeGroupRecord]) {
+          try {
+            decode(bytes);
+          } catch (e) {
+            expect(e).toBeInstanceOf(CodecError);
+          }
+        }
+      }),
+    );
+    const rec = encodeGroupRecord({ cursor: 7, session: new Uint8Array([1, 2, 3]) });
+    expect(decodeGroupRecord(rec)).toEqual({ cursor: 7, session: new Uint8Array([1, 2, 3]) });
+    const truncated = rec.subarray(0, rec.length - 1);
+    expect(() => decodeGroupRecord(truncated)).toThrow(CodecError);
+    const newer = rec.slice();
+    newer[5] = 2; // version 2
+    expect(() => decodeGroupRecord(newer)).toThrow(/version 2 is not supported/);
+  });
+});
