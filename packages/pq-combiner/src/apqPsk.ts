@@ -1,5 +1,6 @@
 import {
   type CipherSuite,
+  constantTimeEqual,
   deriveSecret,
   ExtPSKType,
   type PreSharedKeyID,
@@ -73,12 +74,8 @@ export class ApqPskStore implements PskStore {
     if (componentId !== apqCodePoints().componentId)
       return this.inner?.application?.(componentId, pskId);
     const a = this.armed;
-    if (
-      a === undefined ||
-      a.pskId.length !== pskId.length ||
-      !a.pskId.every((x, i) => x === pskId[i])
-    )
-      return undefined;
+    // apq_psk_id is derived from the PQ epoch's secret: compared in constant time.
+    if (a === undefined || !constantTimeEqual(a.pskId, pskId)) return undefined;
     return a.psk;
   }
 }

@@ -1,6 +1,7 @@
 import {
   AppDataUpdateOperation,
   type Credential,
+  constantTimeEqual,
   ExtProposalType,
   ExtPSKType,
   encodeBytes,
@@ -964,7 +965,7 @@ export class ApqSession {
       psk === undefined ||
       apq === undefined ||
       psk.psktype !== ExtPSKType.application ||
-      !bytesEq(psk.pskId, apq.pskId)
+      !constantTimeEqual(psk.pskId, apq.pskId)
     )
       throw new ValidationError(
         `${RULE} §Key Schedule`,
