@@ -3,9 +3,10 @@ import {
   credentialCodec,
   type KeyPackageBundle,
   type KeyPair,
-  keyPackageCodec,
   Reader,
+  readKeyPackageBundle,
   Writer,
+  writeKeyPackageBundle,
 } from "@hpqmls/mls-core";
 import type { ApqClient, ApqMode } from "@hpqmls/pq-combiner";
 
@@ -15,8 +16,8 @@ import type { ApqClient, ApqMode } from "@hpqmls/pq-combiner";
  *
  *   member: "HPQC" u32, version u16 = 1, name<V>, clientId<V>, service key (sk<V>, pk<V>),
  *           Credential, T and PQ signature key pairs, optional<u16> tSuite, optional<u16> pqSuite,
- *           optional<u8> mode, unused KeyPackage pairs<V> (each: T bundle, PQ bundle; a bundle is
- *           KeyPackage, init/encryption/signature private keys<V>, ref<V>)
+ *           optional<u8> mode, unused KeyPackage pairs<V> (each: T bundle, PQ bundle, as
+ *           mls-core's writeKeyPackageBundle)
  *   group:  "HPQG" u32, version u16 = 1, cursor u64, session<V>
  *
  * Both decoders read untrusted bytes (a store can be corrupted) and throw only CodecError.
@@ -56,23 +57,6 @@ function keyPair(w: Writer, k: KeyPair): void {
 }
 const readKeyPair = (r: Reader): KeyPair => ({ privateKey: r.opaque(), publicKey: r.opaque() });
 
-function bundle(w: Writer, b: KeyPackageBundle): void {
-  keyPackageCodec.encode(w, b.keyPackage);
-  w.opaque(b.privateKeys.initPrivateKey);
-  w.opaque(b.privateKeys.encryptionPrivateKey);
-  w.opaque(b.privateKeys.signaturePrivateKey);
-  w.opaque(b.ref);
-}
-const readBundle = (r: Reader): KeyPackageBundle => ({
-  keyPackage: keyPackageCodec.decode(r),
-  privateKeys: {
-    initPrivateKey: r.opaque(),
-    encryptionPrivateKey: r.opaque(),
-    signaturePrivateKey: r.opaque(),
-  },
-  ref: r.opaque(),
-});
-
 function header(r: Reader, magic: number, what: string): void {
   if (r.u32() !== magic) throw new CodecError(`not a stored ${what} record`);
   const v = r.u16();
@@ -102,8 +86,8 @@ export function encodeMemberRecord(m: MemberRecord): Uint8Array {
   w.optional(m.pqSuite, (x, v) => x.u16(v));
   w.optional(m.mode, (x, v) => x.u8(v));
   w.vector(m.bundles, (x, b) => {
-    bundle(x, b.t);
-    bundle(x, b.pq);
+    writeKeyPackageBundle(x, b.t);
+    writeKeyPackageBundle(x, b.pq);
   });
   return w.finish();
 }
@@ -124,7 +108,7 @@ export function decodeMemberRecord(bytes: Uint8Array): MemberRecord {
   const mode = r.optional((x) => x.u8());
   if (mode !== undefined && mode !== 0 && mode !== 1)
     throw new CodecError(`stored APQ mode ${mode} is not 0 or 1`);
-  const bundles = r.vector((x) => ({ t: readBundle(x), pq: readBundle(x) }));
+  const bundles = r.vector((x) => ({ t: readKeyPackageBundle(x), pq: readKeyPackageBundle(x) }));
   r.expectEnd();
   return { name, clientId, serviceKey, client, tSuite, pqSuite, mode, bundles };
 }

@@ -39,3 +39,4 @@ export * from "./tree/parentHash.js";
 export * from "./tree/ratchetTree.js";
 export * from "./tree/treekem.js";
 export * from "./tree/treeValidation.js";
+export * from "./storage/index.js";

@@ -1,0 +1,2 @@
+export * from "./keyPackageBundle.js";
+export * from "./storage.js";
