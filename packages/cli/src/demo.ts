@@ -14,7 +14,9 @@ export async function demo(args: Args, out: (line: string) => void): Promise<num
   const url = given ?? embedded!.url;
   const started = performance.now();
   let step = 0;
-  const total = 4 + 2 * (n - 1) + n + 2;
+  // Two messages per client, so that PARTIAL updates come due (every 2 messages) for any N ≥ 2.
+  const rounds = 2 * n;
+  const total = 4 + 2 * (n - 1) + rounds + 2;
   const progress = (what: string) => {
     step++;
     out(`[${String(step).padStart(2)}/${total}] ${what}`);
@@ -30,7 +32,7 @@ export async function demo(args: Args, out: (line: string) => void): Promise<num
     const owner = members[0]!;
     const policy = {
       full: { everyCommits: 4, everySeconds: 3600 },
-      partial: { everyMessages: 3, everySeconds: 600 },
+      partial: { everyMessages: 2, everySeconds: 600 },
     };
     const groupId = await owner.createGroup(policy);
     progress(`${owner.name} created group ${groupId.slice(0, 12)}… (first FULL commit)`);
@@ -44,8 +46,8 @@ export async function demo(args: Args, out: (line: string) => void): Promise<num
       for (const x of members) if (x.isMember(groupId)) await x.sync(groupId);
       progress(`${m.name} joined and made its first FULL commit`);
     }
-    progress("policy: FULL every 4 commits, PARTIAL every 3 messages");
-    for (let round = 0; round < n; round++) {
+    progress("policy: FULL every 4 commits, PARTIAL every 2 messages");
+    for (let round = 0; round < rounds; round++) {
       const sender = members[round % n]!;
       await sender.sync(groupId);
       await sender.send(groupId, `message ${round + 1} from ${sender.name}`);
@@ -64,7 +66,7 @@ export async function demo(args: Args, out: (line: string) => void): Promise<num
     );
     if (epochs.size !== 1)
       throw new Error(`members disagree on the epochs: ${[...epochs].join(", ")}`);
-    const expected = n * (n - 1); // every message reaches every other member (all sent before the removal)
+    const expected = rounds * (n - 1); // every message reaches every other member (all sent before the removal)
     const received = members.reduce((a, m) => a + m.inbox.length, 0);
     progress(`all ${remaining.length} remaining members agree on epochs ${[...epochs][0]} (T/PQ)`);
     const stats = members.reduce(
