@@ -12,6 +12,7 @@ import Fastify, {
 } from "fastify";
 import type { z } from "zod";
 import { Authenticator } from "./auth.js";
+import { DEFAULT_CONFIG } from "./config.js";
 import type { AppContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { Metrics } from "./metrics.js";
@@ -27,7 +28,7 @@ import { streamRoutes } from "./routes/stream.js";
 import { welcomeRoutes } from "./routes/welcomes.js";
 import { isConnectivityError, StorageUnavailableError } from "./storage/driver.js";
 import type { Storage } from "./storage/types.js";
-import { StreamHub, type StreamTimings } from "./streams.js";
+import { DEFAULT_STREAM_TIMINGS, StreamHub, type StreamTimings } from "./streams.js";
 
 export interface AppOptions {
   readonly storage: Storage;
@@ -48,6 +49,24 @@ export interface AppOptions {
   readonly processMetrics?: boolean;
   /** Stream polling and heartbeat intervals. */
   readonly streamTimings?: StreamTimings;
+  /**
+   * ms to receive a whole request, headers and body (default 30 s; 0: no limit); a client that
+   * trickles its request gets 408 and the connection is closed.
+   */
+  readonly requestTimeout?: number;
+  /**
+   * ms a connection may stay without any traffic before it is closed (default 90 s; 0: never).
+   * Streams send heartbeats, so it must be longer than the stream heartbeat.
+   */
+  readonly connectionTimeout?: number;
+  /** ms to answer a request once received (default 30 s; 0: no limit); 503 above. */
+  readonly handlerTimeout?: number;
+  /** Open connections at most (default 10 000); further connections are closed at once. */
+  readonly maxConnections?: number;
+  /** Open event streams at most (default 1000); 503 with Retry-After above. */
+  readonly maxStreams?: number;
+  /** Open event streams per client at most (default 8); 429 with Retry-After above. */
+  readonly maxStreamsPerClient?: number;
 }
 
 const RATE_WINDOW_MS = 60_000;
@@ -103,15 +122,38 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? Date.now;
   const clientLimit = options.rateLimit ?? 600;
   const ipLimit = options.ipRateLimit ?? clientLimit * 10;
+  const requestTimeout = options.requestTimeout ?? DEFAULT_CONFIG.requestTimeout;
+  const connectionTimeout = options.connectionTimeout ?? DEFAULT_CONFIG.connectionTimeout;
+  const handlerTimeout = options.handlerTimeout ?? DEFAULT_CONFIG.handlerTimeout;
+  const heartbeatMs = options.streamTimings?.heartbeatMs ?? DEFAULT_STREAM_TIMINGS.heartbeatMs;
+  if (connectionTimeout > 0 && connectionTimeout <= heartbeatMs)
+    throw new Error(
+      `connectionTimeout (${connectionTimeout} ms) must be longer than the stream heartbeat (${heartbeatMs} ms)`,
+    );
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: false,
     return503OnClosing: true,
+    requestTimeout,
+    connectionTimeout,
+    http: {
+      requestTimeout,
+      headersTimeout: Math.min(60_000, requestTimeout),
+      // Node checks the request and headers timeouts every this many ms (default 30 s).
+      connectionsCheckingInterval:
+        requestTimeout > 0
+          ? Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4)))
+          : 30_000,
+    },
   }) as unknown as FastifyInstance;
+  app.server.maxConnections = options.maxConnections ?? DEFAULT_CONFIG.maxConnections;
 
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
-  const streams = new StreamHub(storage, app.log, options.streamTimings);
+  const streams = new StreamHub(storage, app.log, options.streamTimings, {
+    maxStreams: options.maxStreams ?? DEFAULT_CONFIG.maxStreams,
+    maxStreamsPerClient: options.maxStreamsPerClient ?? DEFAULT_CONFIG.maxStreamsPerClient,
+  });
   const ctx: AppContext = { storage, clock, metrics, streams };
   const auth = new Authenticator(storage, Date.now);
 
@@ -184,6 +226,27 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
 
   const routeOf = (req: FastifyRequest) => req.routeOptions.url ?? "unmatched";
+  // The handler timeout (Fastify's own `handlerTimeout` stops counting once a request body has
+  // been read, so a POST waiting on a stuck database would hang): 503 unless answered in time.
+  // A request still in its hooks then never reaches its handler; one already in its handler
+  // may still take effect (its answer goes nowhere).
+  if (handlerTimeout > 0)
+    app.addHook("onRequest", async (_req, reply) => {
+      const timer = setTimeout(() => {
+        if (reply.sent || reply.raw.headersSent) return;
+        reply.send(
+          new ApiError(
+            503,
+            "timeout",
+            `the service did not answer within ${handlerTimeout} ms; retry later (the request may have taken effect: read before repeating it)`,
+            {},
+            { "retry-after": "5" },
+          ),
+        );
+      }, handlerTimeout);
+      reply.raw.once("close", () => clearTimeout(timer));
+      reply.raw.once("finish", () => clearTimeout(timer));
+    });
   app.addHook("onRequest", async (req, reply) => {
     if (OPS_ROUTES.has(routeOf(req))) return;
     await enforce(await perIp(req), reply, "from this address");
@@ -209,7 +272,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     const e = toApiError(err);
-    if (e.statusCode === 503) metrics.dbErrors.inc();
+    if (e.code === "database_unavailable") metrics.dbErrors.inc();
     if (e.statusCode >= 500) req.log.error({ err }, "request failed");
     else req.log.info({ code: e.code, statusCode: e.statusCode }, "request refused");
     reply.code(e.statusCode).headers(e.headers).send(e.body());

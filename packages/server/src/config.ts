@@ -13,6 +13,18 @@ export interface ServerConfig {
   /** Requests per minute per client. */
   readonly rateLimit: number;
   readonly logLevel: string;
+  /** ms to receive a whole request (headers and body); 408 and closed above; 0: no limit. */
+  readonly requestTimeout: number;
+  /** ms without traffic before a connection is closed; 0: never. */
+  readonly connectionTimeout: number;
+  /** ms to answer a received request; 503 above; 0: no limit. */
+  readonly handlerTimeout: number;
+  /** Open connections at most; more are closed at once. */
+  readonly maxConnections: number;
+  /** Open event streams at most (503 above). */
+  readonly maxStreams: number;
+  /** Open event streams per client at most (429 above). */
+  readonly maxStreamsPerClient: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -23,7 +35,16 @@ export const DEFAULT_CONFIG: ServerConfig = {
   bodyLimit: 1024 * 1024,
   rateLimit: 600,
   logLevel: "info",
+  requestTimeout: 30_000,
+  connectionTimeout: 90_000,
+  handlerTimeout: 30_000,
+  maxConnections: 10_000,
+  maxStreams: 1000,
+  maxStreamsPerClient: 8,
 };
+
+/** A connection timeout must leave room for the stream heartbeat (every 15 s). */
+const MIN_CONNECTION_TIMEOUT = 20_000;
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
@@ -49,6 +70,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (!LOG_LEVELS.has(logLevel))
     throw new ConfigError(`LOG_LEVEL must be one of ${[...LOG_LEVELS].join(", ")}`);
   const databaseUrl = env.DATABASE_URL?.trim();
+  const connectionTimeout = integer(
+    env,
+    "HPQMLS_CONNECTION_TIMEOUT",
+    DEFAULT_CONFIG.connectionTimeout,
+    0,
+  );
+  if (connectionTimeout > 0 && connectionTimeout < MIN_CONNECTION_TIMEOUT)
+    throw new ConfigError(
+      `HPQMLS_CONNECTION_TIMEOUT must be 0 or at least ${MIN_CONNECTION_TIMEOUT} ms, longer than the stream heartbeat (got ${connectionTimeout})`,
+    );
   return {
     port,
     host: env.HOST?.trim() || DEFAULT_CONFIG.host,
@@ -57,5 +88,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     bodyLimit: integer(env, "HPQMLS_BODY_LIMIT", DEFAULT_CONFIG.bodyLimit, 1),
     rateLimit: integer(env, "HPQMLS_RATE_LIMIT", DEFAULT_CONFIG.rateLimit, 1),
     logLevel,
+    requestTimeout: integer(env, "HPQMLS_REQUEST_TIMEOUT", DEFAULT_CONFIG.requestTimeout, 0),
+    connectionTimeout,
+    handlerTimeout: integer(env, "HPQMLS_HANDLER_TIMEOUT", DEFAULT_CONFIG.handlerTimeout, 0),
+    maxConnections: integer(env, "HPQMLS_MAX_CONNECTIONS", DEFAULT_CONFIG.maxConnections, 1),
+    maxStreams: integer(env, "HPQMLS_MAX_STREAMS", DEFAULT_CONFIG.maxStreams, 1),
+    maxStreamsPerClient: integer(
+      env,
+      "HPQMLS_MAX_STREAMS_PER_CLIENT",
+      DEFAULT_CONFIG.maxStreamsPerClient,
+      1,
+    ),
   };
 }

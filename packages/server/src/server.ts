@@ -29,6 +29,12 @@ export async function startServer(
       logger,
       bodyLimit: config.bodyLimit,
       rateLimit: config.rateLimit,
+      requestTimeout: config.requestTimeout,
+      connectionTimeout: config.connectionTimeout,
+      handlerTimeout: config.handlerTimeout,
+      maxConnections: config.maxConnections,
+      maxStreams: config.maxStreams,
+      maxStreamsPerClient: config.maxStreamsPerClient,
       processMetrics: options.processMetrics ?? true,
     });
     await app.listen({ port: config.port, host: config.host });

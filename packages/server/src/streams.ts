@@ -2,6 +2,7 @@ import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { FastifyBaseLogger } from "fastify";
 import { messageView } from "./context.js";
+import { ApiError } from "./errors.js";
 import type { MessageEvent, Storage } from "./storage/types.js";
 
 /** How often a stream re-reads the database without a notification, and sends a heartbeat. */
@@ -10,11 +11,20 @@ export interface StreamTimings {
   readonly heartbeatMs: number;
 }
 
-const DEFAULT_TIMINGS: StreamTimings = { pollMs: 5000, heartbeatMs: 15000 };
+export const DEFAULT_STREAM_TIMINGS: StreamTimings = { pollMs: 5000, heartbeatMs: 15000 };
 const BATCH = 200;
+
+/** How many streams may be open at once: in all, and per client. */
+export interface StreamLimits {
+  readonly maxStreams: number;
+  readonly maxStreamsPerClient: number;
+}
+
+const DEFAULT_LIMITS: StreamLimits = { maxStreams: 1000, maxStreamsPerClient: 8 };
 
 interface Stream {
   readonly groupId: string;
+  readonly clientId: string;
   wake(): void;
   end(): void;
 }
@@ -27,12 +37,14 @@ interface Stream {
  */
 export class StreamHub {
   private readonly streams = new Set<Stream>();
+  private readonly perClient = new Map<string, number>();
   private readonly unsubscribe: () => void;
 
   constructor(
     private readonly storage: Storage,
     private readonly log: FastifyBaseLogger,
-    private readonly timings: StreamTimings = DEFAULT_TIMINGS,
+    private readonly timings: StreamTimings = DEFAULT_STREAM_TIMINGS,
+    private readonly limits: StreamLimits = DEFAULT_LIMITS,
   ) {
     this.unsubscribe = storage.subscribe((e: MessageEvent) => {
       for (const s of this.streams) if (e.groupId === "*" || e.groupId === s.groupId) s.wake();
@@ -41,6 +53,35 @@ export class StreamHub {
 
   get size(): number {
     return this.streams.size;
+  }
+
+  /** Open streams of one client. */
+  countOf(clientId: string): number {
+    return this.perClient.get(clientId) ?? 0;
+  }
+
+  /**
+   * Throws unless `clientId` may open one more stream: 429 when it has its share open, 503 when
+   * the service has as many as it serves. Call it right before `open` (no await in between).
+   */
+  admit(clientId: string): void {
+    const mine = this.countOf(clientId);
+    if (mine >= this.limits.maxStreamsPerClient)
+      throw new ApiError(
+        429,
+        "too_many_streams",
+        `this client has ${mine} streams open, the most allowed; close one (or read with GET …/messages) and retry`,
+        { limit: this.limits.maxStreamsPerClient },
+        { "retry-after": "5" },
+      );
+    if (this.streams.size >= this.limits.maxStreams)
+      throw new ApiError(
+        503,
+        "too_many_streams",
+        "the service has as many streams open as it serves; retry later, or read with GET …/messages",
+        {},
+        { "retry-after": "5" },
+      );
   }
 
   /**
@@ -54,6 +95,7 @@ export class StreamHub {
     after: number,
     upTo: number | null,
     refreshLimit: () => Promise<number | null>,
+    clientId = "",
   ): void {
     let cursor = after;
     let limit = upTo;
@@ -71,6 +113,9 @@ export class StreamHub {
       clearInterval(poll);
       clearInterval(heartbeat);
       this.streams.delete(stream);
+      const left = this.countOf(clientId) - 1;
+      if (left > 0) this.perClient.set(clientId, left);
+      else this.perClient.delete(clientId);
       if (!raw.writableEnded) raw.end();
     };
     const pump = async () => {
@@ -102,7 +147,7 @@ export class StreamHub {
         running = false;
       }
     };
-    const stream: Stream = { groupId, wake: () => void pump(), end };
+    const stream: Stream = { groupId, clientId, wake: () => void pump(), end };
     const poll = setInterval(() => {
       void (async () => {
         try {
@@ -114,14 +159,18 @@ export class StreamHub {
       })();
     }, this.timings.pollMs);
     const heartbeat = setInterval(() => {
-      if (!ended && !raw.destroyed) raw.write(": heartbeat\n\n");
+      // A client that does not read gets no more heartbeats queued (memory stays bounded).
+      if (!ended && !raw.destroyed && !raw.writableNeedDrain) raw.write(": heartbeat\n\n");
     }, this.timings.heartbeatMs);
     poll.unref();
     heartbeat.unref();
     raw.on("close", end);
     raw.on("error", end);
     this.streams.add(stream);
-    void pump();
+    this.perClient.set(clientId, this.countOf(clientId) + 1);
+    // The client may have gone while the request was authenticated: "close" was emitted already.
+    if (raw.destroyed) end();
+    else void pump();
   }
 
   /** Ends every stream (the server is closing; clients reconnect elsewhere). */

@@ -11,6 +11,12 @@ describe("configuration from the environment", () => {
       bodyLimit: 1048576,
       rateLimit: 600,
       logLevel: "info",
+      requestTimeout: 30000,
+      connectionTimeout: 90000,
+      handlerTimeout: 30000,
+      maxConnections: 10000,
+      maxStreams: 1000,
+      maxStreamsPerClient: 8,
     });
     expect(DEFAULT_CONFIG.port).toBe(8080);
   });
@@ -25,6 +31,12 @@ describe("configuration from the environment", () => {
         HPQMLS_BODY_LIMIT: "2048",
         HPQMLS_RATE_LIMIT: "60",
         LOG_LEVEL: "WARN",
+        HPQMLS_REQUEST_TIMEOUT: "5000",
+        HPQMLS_CONNECTION_TIMEOUT: "0",
+        HPQMLS_HANDLER_TIMEOUT: "7000",
+        HPQMLS_MAX_CONNECTIONS: "100",
+        HPQMLS_MAX_STREAMS: "50",
+        HPQMLS_MAX_STREAMS_PER_CLIENT: "2",
       }),
     ).toEqual({
       port: 9000,
@@ -34,6 +46,12 @@ describe("configuration from the environment", () => {
       bodyLimit: 2048,
       rateLimit: 60,
       logLevel: "warn",
+      requestTimeout: 5000,
+      connectionTimeout: 0,
+      handlerTimeout: 7000,
+      maxConnections: 100,
+      maxStreams: 50,
+      maxStreamsPerClient: 2,
     });
   });
 
@@ -43,5 +61,9 @@ describe("configuration from the environment", () => {
     expect(() => loadConfig({ HPQMLS_BODY_LIMIT: "0" })).toThrow(/HPQMLS_BODY_LIMIT/);
     expect(() => loadConfig({ HPQMLS_RATE_LIMIT: "1.5" })).toThrow(/HPQMLS_RATE_LIMIT/);
     expect(() => loadConfig({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ HPQMLS_CONNECTION_TIMEOUT: "5000" })).toThrow(/heartbeat/);
+    expect(() => loadConfig({ HPQMLS_MAX_STREAMS_PER_CLIENT: "0" })).toThrow(
+      /HPQMLS_MAX_STREAMS_PER_CLIENT/,
+    );
   });
 });

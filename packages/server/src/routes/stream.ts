@@ -30,6 +30,7 @@ export function streamRoutes(app: FastifyInstance, ctx: AppContext): void {
           throw badRequest("invalid_request", "Last-Event-ID must be a message seq");
         after = Math.max(after, n);
       }
+      ctx.streams.admit(client.clientId);
       reply.hijack();
       reply.raw.writeHead(200, {
         "content-type": "text/event-stream; charset=utf-8",
@@ -38,10 +39,17 @@ export function streamRoutes(app: FastifyInstance, ctx: AppContext): void {
         "x-accel-buffering": "no",
       });
       reply.raw.write(": stream open\n\n");
-      ctx.streams.open(reply.raw, g.groupId, after, member.removedSeq, async () => {
-        const m = await ctx.storage.member(g.groupId, client.identity);
-        return m === undefined ? after : m.removedSeq;
-      });
+      ctx.streams.open(
+        reply.raw,
+        g.groupId,
+        after,
+        member.removedSeq,
+        async () => {
+          const m = await ctx.storage.member(g.groupId, client.identity);
+          return m === undefined ? after : m.removedSeq;
+        },
+        client.clientId,
+      );
     },
   );
 }
