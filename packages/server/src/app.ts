@@ -13,6 +13,7 @@ import Fastify, {
 import type { z } from "zod";
 import { Authenticator } from "./auth.js";
 import { DEFAULT_CONFIG } from "./config.js";
+import { consoleRoutes } from "./console/index.js";
 import type { AppContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { Metrics } from "./metrics.js";
@@ -295,6 +296,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   groupInfoRoutes(app, ctx);
   policyRoutes(app, ctx);
   opsRoutes(app, ctx);
+  await consoleRoutes(app, ctx);
 
   // Open streams would keep the HTTP server from closing.
   app.addHook("preClose", async () => streams.close());
