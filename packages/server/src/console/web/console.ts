@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The operator console's pages (public/console/{index,group,bench}.html): they read the
  * /v1/console JSON API (packages/server/API.md, "Console") and render it. Vanilla DOM, no

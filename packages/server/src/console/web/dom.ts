@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Small DOM helpers shared by the console pages and the chat demo (browser code, bundled by
  * ../bundle.ts; never imported by the server).
