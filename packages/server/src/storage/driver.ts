@@ -59,7 +59,7 @@ export function isConnectivityError(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   if (typeof code === "string" && (CONNECTIVITY_CODES.has(code) || code.startsWith("08")))
     return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
     e.message,
   );
 }

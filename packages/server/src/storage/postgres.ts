@@ -37,6 +37,8 @@ export interface PostgresOptions {
   /** A schema to use instead of `public` (created if missing), e.g. one per test run. */
   readonly schema?: string;
   readonly maxConnections?: number;
+  /** ms before a query without an answer fails (default 30 000). */
+  readonly queryTimeoutMs?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -65,9 +67,19 @@ export class PostgresDriver implements SqlDriver {
       connectionString: o.connectionString,
       types: typesOf(pg),
       connectionTimeoutMillis: 5000,
+      // A link that dies without a FIN (a cut network, a frozen host) is found by TCP
+      // keep-alive instead of blocking its pooled connection forever.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       ...(o.schema === undefined ? {} : { options: `-c search_path=${o.schema}` }),
     };
-    const pool = new pg.Pool({ ...clientConfig, max: o.maxConnections ?? 10 });
+    // A query that gets no answer fails after 30 s (the app's default handler timeout), which
+    // releases its connection to the pool; the server answers 503 either way.
+    const pool = new pg.Pool({
+      ...clientConfig,
+      max: o.maxConnections ?? 10,
+      query_timeout: o.queryTimeoutMs ?? 30_000,
+    });
     // An idle client losing its connection must not crash the process.
     pool.on("error", () => {});
     try {
