@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, startServer } from "@hpqmls/server";
+import { consoleOptionsFromEnv, loadConfig, startServer } from "@hpqmls/server";
 import type { Args } from "./args.js";
 import { UsageError } from "./args.js";
 
@@ -8,15 +8,19 @@ import { UsageError } from "./args.js";
  */
 export async function serve(_args: Args, out: (line: string) => void): Promise<number> {
   let config: ReturnType<typeof loadConfig>;
+  let consoleEnabled: boolean;
   try {
     config = loadConfig();
+    consoleEnabled = consoleOptionsFromEnv().enabled;
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof Error) throw new UsageError(e.message); // ConfigError, or a bad console token
     throw e;
   }
   const server = await startServer(config);
   out(`hpqmls delivery service: ${server.url}`);
   out(`API docs: ${server.url}/docs (OpenAPI: ${server.url}/openapi.json)`);
+  if (consoleEnabled)
+    out(`web console: ${server.url}/console (chat demo: ${server.url}/console/chat)`);
   out(
     `storage: ${config.databaseUrl === undefined ? `PGlite in ${config.dataDir}` : "PostgreSQL"}`,
   );

@@ -103,6 +103,7 @@ describe.skipIf(!existsSync(join(BIN, "..", "..", "dist", "main.js")))("hpqmls",
     try {
       const [, url] = await waitForLine(child, /delivery service: (http:\/\/127\.0\.0\.1:\d+)/);
       const health = await fetch(`${url}/healthz`);
+      expect((await fetch(`${url}/console`)).status).toBe(200);
       expect(health.status).toBe(200);
       expect((await fetch(`${url}/openapi.json`)).status).toBe(200);
       const exited = new Promise<number | null>((resolve) => child.on("close", resolve));

@@ -6,6 +6,7 @@ export const SERVER_API_VERSION = "v1";
 export { type AppOptions, buildApp } from "./app.js";
 export * from "./auth.js";
 export * from "./config.js";
+export { consoleOptionsFromEnv } from "./console/auth.js";
 export { ApiError } from "./errors.js";
 export * from "./inspect.js";
 export { createLogger, REDACT_PATHS } from "./logger.js";
