@@ -1,4 +1,4 @@
-import { basicCredential, type KeyPair, toHex, utf8, WireFormat } from "@hpqmls/mls-core";
+import { basicCredential, type KeyPair, MlsError, toHex, utf8, WireFormat } from "@hpqmls/mls-core";
 import {
   type ApqClient,
   ApqSession,
@@ -39,6 +39,22 @@ export interface MemberStats {
   partialCommits: number;
   bytesSent: number;
   conflicts: number;
+  /** Messages of the group log this member could not accept (see `ApqMember.rejected`). */
+  rejected: number;
+}
+
+/**
+ * A message of a group's log that this member refused: a replayed or tampered copy, garbage
+ * from a hostile member, a message for an epoch it has left. The group state is unchanged (a
+ * refused message is never half-applied) and the member goes on with the next message.
+ */
+export interface Rejected {
+  readonly groupId: string;
+  readonly seq: number;
+  /** The sending client's id as the service recorded it (null if it recorded none). */
+  readonly sender: string | null;
+  /** The error's kind (codec, validation, crypto) and message; never secret material. */
+  readonly reason: string;
 }
 
 /**
@@ -51,7 +67,14 @@ export class ApqMember {
   private readonly bundles: BundlePair[] = [];
   private readonly groups = new Map<string, GroupState>();
   readonly inbox: Received[] = [];
-  readonly stats: MemberStats = { fullCommits: 0, partialCommits: 0, bytesSent: 0, conflicts: 0 };
+  readonly rejected: Rejected[] = [];
+  readonly stats: MemberStats = {
+    fullCommits: 0,
+    partialCommits: 0,
+    bytesSent: 0,
+    conflicts: 0,
+    rejected: 0,
+  };
 
   private constructor(
     readonly name: string,
@@ -332,7 +355,26 @@ export class ApqMember {
       for (const m of messages) {
         g.cursor = m.seq;
         if (m.sender === this.service.clientId || !g.session.isActive) continue;
-        const r = await g.session.process(m.message);
+        let r: Awaited<ReturnType<ApqSession["process"]>>;
+        try {
+          r = await g.session.process(m.message);
+        } catch (e) {
+          // Bad input from the log must not wedge this member: refuse it and go on. Errors
+          // that are this program's own fault (usage, internal) still propagate.
+          if (
+            !(e instanceof MlsError) ||
+            (e.kind !== "codec" && e.kind !== "validation" && e.kind !== "crypto")
+          )
+            throw e;
+          this.rejected.push({
+            groupId,
+            seq: m.seq,
+            sender: m.sender,
+            reason: `${e.kind}: ${e.message}`,
+          });
+          this.stats.rejected++;
+          continue;
+        }
         if (r.kind === "application") {
           const rec = {
             groupId,

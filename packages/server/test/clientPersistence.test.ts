@@ -88,6 +88,27 @@ describe("ApqMember state in a ClientStore", () => {
     expect(await carolStore.keys("group/")).toEqual([]);
   });
 
+  it("a replayed copy in the group log is refused and does not stop the receiver", async () => {
+    const erin = await ApqMember.register(server.url, "erin");
+    const frank = await ApqMember.register(server.url, "frank");
+    await frank.publishKeyPackages(1);
+    const groupId = await erin.createGroup();
+    await erin.add(groupId, "frank");
+    await frank.acceptWelcomes();
+    await erin.send(groupId, "once");
+    // A hostile (or retrying) member posts the very same ciphertext again: the server cannot
+    // tell, it only sees an application message of the current epoch.
+    const { messages } = await erin.service.readMessages(groupId, 0);
+    const copy = messages.at(-1)!;
+    await erin.service.postMessage(groupId, copy.message);
+    await erin.send(groupId, "after the copy");
+    const got = await frank.sync(groupId);
+    expect(got.map((m) => m.text)).toEqual(["once", "after the copy"]);
+    expect(frank.stats.rejected).toBe(1);
+    expect(frank.rejected[0]).toMatchObject({ groupId, sender: erin.service.clientId });
+    expect(frank.rejected[0]!.reason).toMatch(/^(validation|crypto): /);
+  });
+
   it("refuses a store without a member, and corrupted records with a CodecError", async () => {
     await expect(ApqMember.restore(server.url, new MemoryClientStore())).rejects.toThrow(
       /no member is saved/,

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The chat demo (public/console/chat.html): an APQ-MLS client running in the page. It uses
  * @hpqmls/client's ApqMember (ServiceClient with signed requests, ApqSession of
@@ -35,7 +34,13 @@ let member: ApqMember | undefined;
 let groupId: string | undefined;
 let published = false;
 let rendered = 0;
-let lastStats: MemberStats = { fullCommits: 0, partialCommits: 0, bytesSent: 0, conflicts: 0 };
+let lastStats: MemberStats = {
+  fullCommits: 0,
+  partialCommits: 0,
+  bytesSent: 0,
+  conflicts: 0,
+  rejected: 0,
+};
 
 // One operation at a time: an ApqSession must not be used by two tasks at once.
 let chain: Promise<unknown> = Promise.resolve();
@@ -160,7 +165,8 @@ function render(): void {
     .join(", ");
   const st = member.stats;
   $("stats").textContent =
-    `${st.fullCommits} FULL, ${st.partialCommits} PARTIAL, ${bytes(st.bytesSent)} sent`;
+    `${st.fullCommits} FULL, ${st.partialCommits} PARTIAL, ${bytes(st.bytesSent)} sent` +
+    (st.rejected > 0 ? `, ${st.rejected} refused` : "");
 }
 
 /** Asks the server's schedule and makes the update it says is due. */
