@@ -29,6 +29,16 @@ export function unauthorized(code: string, message: string): ApiError {
   return new ApiError(401, code, message, {}, { "www-authenticate": "HPQMLS-Ed25519" });
 }
 
+/** 409: another client posted these exact bytes already (a replay). */
+export function duplicateMessage(seq: number) {
+  return new ApiError(
+    409,
+    "duplicate_message",
+    "this message is already in the group's log, posted by another client",
+    { seq },
+  );
+}
+
 export function epochConflict(currentTEpoch: number, currentPqEpoch: number, message?: string) {
   return new ApiError(
     409,

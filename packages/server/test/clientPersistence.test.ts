@@ -88,7 +88,7 @@ describe("ApqMember state in a ClientStore", () => {
     expect(await carolStore.keys("group/")).toEqual([]);
   });
 
-  it("a replayed copy in the group log is refused and does not stop the receiver", async () => {
+  it("a message in the group log that cannot be opened is refused and does not stop the receiver", async () => {
     const erin = await ApqMember.register(server.url, "erin");
     const frank = await ApqMember.register(server.url, "frank");
     await frank.publishKeyPackages(1);
@@ -96,11 +96,12 @@ describe("ApqMember state in a ClientStore", () => {
     await erin.add(groupId, "frank");
     await frank.acceptWelcomes();
     await erin.send(groupId, "once");
-    // A hostile (or retrying) member posts the very same ciphertext again: the server cannot
-    // tell, it only sees an application message of the current epoch.
+    // A hostile member posts a tampered copy: the service only sees a PrivateMessage of the
+    // current epoch and stores it; its AEAD tag is wrong.
     const { messages } = await erin.service.readMessages(groupId, 0);
-    const copy = messages.at(-1)!;
-    await erin.service.postMessage(groupId, copy.message);
+    const tampered = messages.at(-1)!.message.slice();
+    tampered[tampered.length - 1]! ^= 1;
+    await erin.service.postMessage(groupId, tampered);
     await erin.send(groupId, "after the copy");
     const got = await frank.sync(groupId);
     expect(got.map((m) => m.text)).toEqual(["once", "after the copy"]);

@@ -61,6 +61,7 @@ for (const [name, make, skip] of backends) {
       expect(ok).toBe(true);
     }
 
+    let bodies = 0;
     const msg = (
       c: { clientId: string; identity: Uint8Array },
       kind: NewMessage["kind"],
@@ -73,7 +74,8 @@ for (const [name, make, skip] of backends) {
       tEpoch,
       pqEpoch,
       sender: c,
-      body: utf8(`${kind}@${tEpoch}`),
+      // Every message its own bytes, as MLS ciphertexts are (equal bytes are one message).
+      body: utf8(`${kind}@${tEpoch}#${++bodies}`),
       now: NOW + 1000,
       ...extra,
     });
@@ -198,6 +200,37 @@ for (const [name, make, skip] of backends) {
       ]);
       expect((await s.readMessages("g1", 5, 3)).map((m) => m.seq)).toEqual([6, 7, 8]);
       expect((await s.readMessages("g1", 0, 100, 4)).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+    });
+
+    it("stores each message once: the same bytes again are the stored copy, or a refused replay", async () => {
+      const a = await client("alice");
+      const b = await client("bob");
+      await group(a.identity);
+      // Bob joins (a FULL commit with his Welcome), so that both may post in epoch 1.
+      const add = await s.appendMessage(
+        msg(a, "full-commit", 0, 0, { welcome: { body: utf8("w"), recipients: [b.identity] } }),
+      );
+      expect(add.ok).toBe(true);
+      const first = msg(a, "application", 1, null);
+      const r1 = await s.appendMessage(first);
+      expect(r1.ok && r1.duplicate).toBe(undefined);
+      // The same client retries (its first answer was lost): the stored copy, nothing new.
+      const again = await Promise.all([s.appendMessage(first), s.appendMessage(first)]);
+      for (const r of again)
+        expect(r).toMatchObject({ ok: true, duplicate: true, message: { seq: 2 } });
+      expect((await s.getGroup("g1"))?.lastSeq).toBe(2);
+      // Copies posted concurrently before any is stored: one seq, the rest its duplicates.
+      const fresh = msg(a, "application", 1, null);
+      const race = await Promise.all(Array.from({ length: 4 }, () => s.appendMessage(fresh)));
+      expect(race.filter((r) => r.ok && r.duplicate !== true)).toHaveLength(1);
+      expect(new Set(race.map((r) => (r.ok ? r.message.seq : 0)))).toEqual(new Set([3]));
+      expect((await s.readMessages("g1", 0, 100)).map((m) => m.seq)).toEqual([1, 2, 3]);
+      // Another client replays the bytes: refused, naming the stored seq.
+      expect(await s.appendMessage({ ...first, sender: b })).toEqual({
+        ok: false,
+        reason: "duplicate",
+        seq: 2,
+      });
     });
 
     it("enforces the epoch rules of each kind and keeps the policy counters", async () => {

@@ -8,7 +8,7 @@ import {
   requireClient,
   requireMember,
 } from "../context.js";
-import { badRequest, epochConflict, forbidden, notFound } from "../errors.js";
+import { badRequest, duplicateMessage, epochConflict, forbidden, notFound } from "../errors.js";
 import { inspectGroupInfoPair, inspectMessage, inspectWelcomePair } from "../inspect.js";
 import {
   AcceptedResponse,
@@ -46,10 +46,15 @@ export function messageRoutes(app: FastifyInstance, ctx: AppContext): void {
         tags: ["messages"],
         summary: "Post a message (commit, proposal, application message, external join)",
         description:
-          "A commit for T epoch e is accepted iff e is current (a FULL pair: both epochs current); the first wins, later ones get 409 and nothing is stored.",
+          "A commit for T epoch e is accepted iff e is current (a FULL pair: both epochs current); the first wins, later ones get 409 and nothing is stored. Posting the same bytes again is idempotent: 200 with the stored copy's seq (409 duplicate_message if another client posted them).",
         params: GroupIdParams,
         body: PostMessageBody,
-        response: { 201: AcceptedResponse, 409: ErrorSchema, 422: ErrorSchema },
+        response: {
+          200: AcceptedResponse,
+          201: AcceptedResponse,
+          409: ErrorSchema,
+          422: ErrorSchema,
+        },
       },
     },
     async (req, reply) => {
@@ -97,8 +102,15 @@ export function messageRoutes(app: FastifyInstance, ctx: AppContext): void {
         if (r.reason === "not_found") throw notFound(`group ${g.groupId}`);
         if (r.reason === "not_member")
           throw forbidden(`only members of group ${g.groupId} may post (or an external join)`);
+        if (r.reason === "duplicate") throw duplicateMessage(r.seq);
         ctx.metrics.epochConflicts.inc({ kind: m.kind });
         throw epochConflict(r.tEpoch, r.pqEpoch);
+      }
+      if (r.duplicate === true) {
+        // The same client posted these bytes before (e.g. retrying after a lost answer): the
+        // stored copy's answer again, nothing new stored or fanned out.
+        const { seq, kind, tEpoch, pqEpoch } = r.message;
+        return reply.code(200).send({ seq, kind, tEpoch, pqEpoch });
       }
       ctx.metrics.accepted.inc({ kind: m.kind });
       if (groupInfo !== undefined && giBytes !== undefined) {

@@ -120,6 +120,19 @@ CREATE TABLE welcome_recipients (
 );
 `,
   },
+  {
+    version: 2,
+    name: "one copy of each message",
+    sql: `
+-- A message is stored once: the same bytes posted again (a client retrying after a lost answer,
+-- or a replay) find the stored copy instead of a second sequence number. MLS ciphertexts never
+-- repeat (each has its own generation and nonce), so equal bytes are the same message.
+ALTER TABLE messages ADD COLUMN body_hash BYTEA;
+UPDATE messages SET body_hash = sha256(body);
+ALTER TABLE messages ALTER COLUMN body_hash SET NOT NULL;
+CREATE UNIQUE INDEX messages_one_copy ON messages (group_id, body_hash);
+`,
+  },
 ];
 
 /** Tables in dependency order (for tests that empty the database). */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { b64 } from "../base64.js";
 import {
@@ -172,6 +173,12 @@ export class SqlStorage implements Storage {
       return mapDriverError(e);
     }
   }
+
+  /** `q` as an executor (outside a transaction, driver errors mapped). */
+  private readonly executor: SqlExecutor = {
+    query: <T extends Row = Row>(sql: string, params?: readonly unknown[]) =>
+      this.q<T>(sql, params),
+  };
 
   private async tx<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     if (this.closed) throw new StorageUnavailableError(new Error("the storage is closed"));
@@ -395,9 +402,12 @@ export class SqlStorage implements Storage {
   async appendMessage(m: NewMessage): Promise<AppendResult> {
     const isCommit = m.kind !== "proposal" && m.kind !== "application";
     const full = m.kind === "full-commit" || m.kind === "external-join";
+    const bodyHash = new Uint8Array(createHash("sha256").update(m.body).digest());
     let result: AppendResult;
     try {
       result = await this.tx(async (tx): Promise<AppendResult> => {
+        const copy = await this.storedCopy(tx, m, bodyHash);
+        if (copy !== undefined) return copy;
         const [member] = await tx.query<{ removed_seq: number | null }>(
           "SELECT removed_seq FROM members WHERE group_id = $1 AND identity = $2",
           [m.groupId, m.sender.identity],
@@ -444,9 +454,20 @@ export class SqlStorage implements Storage {
         }
         const seq = advanced.last_seq;
         const [row] = await tx.query(
-          `INSERT INTO messages (group_id, seq, kind, t_epoch, pq_epoch, sender, body, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-          [m.groupId, seq, m.kind, m.tEpoch, advanced.pq_epoch, m.sender.clientId, m.body, m.now],
+          `INSERT INTO messages
+             (group_id, seq, kind, t_epoch, pq_epoch, sender, body, body_hash, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+          [
+            m.groupId,
+            seq,
+            m.kind,
+            m.tEpoch,
+            advanced.pq_epoch,
+            m.sender.clientId,
+            m.body,
+            bodyHash,
+            m.now,
+          ],
         );
         await this.afterAccept(tx, m, seq, isCommit, advanced.leaves);
         await tx.query("SELECT pg_notify($1, $2)", [
@@ -456,14 +477,33 @@ export class SqlStorage implements Storage {
         return { ok: true, message: toMessage(row!) };
       });
     } catch (e) {
-      // A unique index refused a second commit for the epoch (a race the UPDATE did not see).
+      // A unique index refused a second commit for the epoch (a race the UPDATE did not see),
+      // or a second copy of the same bytes posted concurrently.
       if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
+      const copy = await this.storedCopy(this.executor, m, bodyHash);
+      if (copy !== undefined) return copy;
       const g = await this.getGroup(m.groupId);
       if (g === undefined) return { ok: false, reason: "not_found" };
       return { ok: false, reason: "epoch_conflict", tEpoch: g.tEpoch, pqEpoch: g.pqEpoch };
     }
     if (result.ok) this.events.emit("message", { groupId: m.groupId, seq: result.message.seq });
     return result;
+  }
+
+  /** The stored copy of these bytes: the same client's earlier post, or another's replay. */
+  private async storedCopy(
+    q: SqlExecutor,
+    m: NewMessage,
+    bodyHash: Uint8Array,
+  ): Promise<AppendResult | undefined> {
+    const [row] = await q.query("SELECT * FROM messages WHERE group_id = $1 AND body_hash = $2", [
+      m.groupId,
+      bodyHash,
+    ]);
+    if (row === undefined) return undefined;
+    const message = toMessage(row);
+    if (message.sender === m.sender.clientId) return { ok: true, message, duplicate: true };
+    return { ok: false, reason: "duplicate", seq: message.seq };
   }
 
   /** Membership bookkeeping and Welcomes of an accepted message. */

@@ -104,7 +104,10 @@ export interface NewMessage {
 }
 
 export type AppendResult =
-  | { readonly ok: true; readonly message: StoredMessage }
+  /** `duplicate`: these bytes were stored before, by the same client; `message` is that copy. */
+  | { readonly ok: true; readonly message: StoredMessage; readonly duplicate?: true }
+  /** These bytes were stored before, sent by another client (a replay): refused. */
+  | { readonly ok: false; readonly reason: "duplicate"; readonly seq: number }
   | {
       readonly ok: false;
       readonly reason: "epoch_conflict";
