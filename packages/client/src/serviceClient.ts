@@ -10,6 +10,8 @@ export class ServiceError extends Error {
     readonly code: string,
     message: string,
     readonly body: unknown,
+    /** The answer's Retry-After, in seconds (503, 429). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`${status} ${code}: ${message}`);
   }
@@ -140,17 +142,50 @@ export class ServiceClient {
     return this.request("GET", `/v1/groups/${groupId}`) as Promise<Record<string, unknown>>;
   }
 
-  /** Posts a message; throws EpochConflictError on 409 (another commit won the epoch). */
+  /**
+   * How `postMessage` retries when the outcome is unknown or the service asks to come back: a
+   * 503 (database unavailable, timeout; its Retry-After is honoured up to `maxDelayMs`) or a
+   * connection lost before the answer. It posts the same bytes again, which the service stores
+   * once (API.md, "Each message is stored once"), so a retry never duplicates a message.
+   */
+  readonly postRetry = { attempts: 4, maxDelayMs: 5000 };
+
+  /**
+   * Posts a message; throws EpochConflictError on 409 (another commit won the epoch). An answer
+   * lost on the way is retried (`postRetry`); if the first attempt had got through, the answer
+   * is that stored copy's.
+   */
   async postMessage(
     groupId: string,
     message: Uint8Array,
     extra: { welcome?: Uint8Array; groupInfoPair?: Uint8Array } = {},
   ): Promise<{ seq: number; kind: string; tEpoch: number; pqEpoch: number }> {
-    return (await this.request("POST", `/v1/groups/${groupId}/messages`, {
+    const json = {
       messageB64: b64(message),
       ...(extra.welcome === undefined ? {} : { welcomeB64: b64(extra.welcome) }),
       ...(extra.groupInfoPair === undefined ? {} : { groupInfoPairB64: b64(extra.groupInfoPair) }),
-    })) as { seq: number; kind: string; tEpoch: number; pqEpoch: number };
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.request("POST", `/v1/groups/${groupId}/messages`, json)) as {
+          seq: number;
+          kind: string;
+          tEpoch: number;
+          pqEpoch: number;
+        };
+      } catch (e) {
+        const unavailable = e instanceof ServiceError && e.status === 503;
+        // fetch rejects with a TypeError when the connection fails or drops.
+        const lost = e instanceof TypeError;
+        if ((!unavailable && !lost) || attempt >= this.postRetry.attempts) throw e;
+        const after = unavailable ? e.retryAfterSeconds : undefined;
+        const delay = Math.min(
+          this.postRetry.maxDelayMs,
+          after !== undefined ? after * 1000 : 200 * 2 ** attempt,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   async readMessages(
@@ -301,5 +336,12 @@ async function readJson(res: Response): Promise<unknown> {
   const code = err?.code ?? "http_error";
   const message = err?.message ?? res.statusText;
   if (res.status === 409) throw new EpochConflictError(res.status, code, message, body);
-  throw new ServiceError(res.status, code, message, body);
+  const retryAfter = Number(res.headers.get("retry-after") ?? Number.NaN);
+  throw new ServiceError(
+    res.status,
+    code,
+    message,
+    body,
+    Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
+  );
 }

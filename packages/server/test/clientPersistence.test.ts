@@ -5,10 +5,10 @@ import {
   encodeGroupRecord,
   MemoryClientStore,
 } from "@hpqmls/client";
-import { CodecError } from "@hpqmls/mls-core";
+import { CodecError, toHex, utf8 } from "@hpqmls/mls-core";
 import { openPgliteStorage, type SqlStorage } from "@hpqmls/server";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { listen, type TestServer, tempDir } from "./helpers.js";
 
 /**
@@ -132,5 +132,62 @@ describe("ApqMember state in a ClientStore", () => {
     const newer = rec.slice();
     newer[5] = 2; // version 2
     expect(() => decodeGroupRecord(newer)).toThrow(/version 2 is not supported/);
+  });
+});
+
+describe("ServiceClient.postMessage retries", () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let storage: SqlStorage;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    dir = await tempDir("hpqmls-client-retry-");
+    storage = await openPgliteStorage(dir.path);
+    server = await listen({ storage });
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await server.close();
+    await storage.close();
+    await dir.remove();
+  });
+
+  it("a 503 and a lost answer are retried with the same bytes, and the message is stored once", async () => {
+    const alice = await ApqMember.register(server.url, "retry-alice");
+    const groupId = await alice.createGroup();
+    const realFetch = globalThis.fetch;
+    const spy = vi.spyOn(globalThis, "fetch");
+    // First: the service is unavailable for now.
+    spy.mockImplementationOnce(async () =>
+      Response.json(
+        { error: { code: "database_unavailable", message: "try later" } },
+        { status: 503, headers: { "retry-after": "0" } },
+      ),
+    );
+    // Then: the request gets through but its answer is lost.
+    spy.mockImplementationOnce(async (input, init) => {
+      await realFetch(input, init);
+      throw new TypeError("fetch failed");
+    });
+    const bytes = await alice.session(groupId).encrypt(utf8("exactly once"));
+    const r = await alice.service.postMessage(groupId, bytes);
+    expect(spy).toHaveBeenCalledTimes(3);
+    spy.mockRestore();
+    const { messages } = await alice.service.readMessages(groupId, 0);
+    const stored = messages.filter((m) => toHex(m.message) === toHex(bytes));
+    expect(stored.map((m) => m.seq)).toEqual([r.seq]);
+  });
+
+  it("gives up after its attempts and throws the last error", async () => {
+    const bob = await ApqMember.register(server.url, "retry-bob");
+    const groupId = await bob.createGroup();
+    bob.service.postRetry.maxDelayMs = 10;
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => {
+      throw new TypeError("fetch failed");
+    });
+    const bytes = await bob.session(groupId).encrypt(utf8("never"));
+    await expect(bob.service.postMessage(groupId, bytes)).rejects.toThrow(TypeError);
+    expect(spy).toHaveBeenCalledTimes(bob.service.postRetry.attempts);
+    spy.mockRestore();
   });
 });
