@@ -3,10 +3,9 @@ import {
   credentialCodec,
   type KeyPackageBundle,
   type KeyPair,
+  keyPackageBundleCodec,
   Reader,
-  readKeyPackageBundle,
   Writer,
-  writeKeyPackageBundle,
 } from "@hpqmls/mls-core";
 import type { ApqClient, ApqMode } from "@hpqmls/pq-combiner";
 
@@ -17,7 +16,7 @@ import type { ApqClient, ApqMode } from "@hpqmls/pq-combiner";
  *   member: "HPQC" u32, version u16 = 1, name<V>, clientId<V>, service key (sk<V>, pk<V>),
  *           Credential, T and PQ signature key pairs, optional<u16> tSuite, optional<u16> pqSuite,
  *           optional<u8> mode, unused KeyPackage pairs<V> (each: T bundle, PQ bundle, as
- *           mls-core's writeKeyPackageBundle)
+ *           mls-core's keyPackageBundleCodec)
  *   group:  "HPQG" u32, version u16 = 1, cursor u64, session<V>
  *
  * Both decoders read untrusted bytes (a store can be corrupted) and throw only CodecError.
@@ -86,8 +85,8 @@ export function encodeMemberRecord(m: MemberRecord): Uint8Array {
   w.optional(m.pqSuite, (x, v) => x.u16(v));
   w.optional(m.mode, (x, v) => x.u8(v));
   w.vector(m.bundles, (x, b) => {
-    writeKeyPackageBundle(x, b.t);
-    writeKeyPackageBundle(x, b.pq);
+    keyPackageBundleCodec.encode(x, b.t);
+    keyPackageBundleCodec.encode(x, b.pq);
   });
   return w.finish();
 }
@@ -108,7 +107,10 @@ export function decodeMemberRecord(bytes: Uint8Array): MemberRecord {
   const mode = r.optional((x) => x.u8());
   if (mode !== undefined && mode !== 0 && mode !== 1)
     throw new CodecError(`stored APQ mode ${mode} is not 0 or 1`);
-  const bundles = r.vector((x) => ({ t: readKeyPackageBundle(x), pq: readKeyPackageBundle(x) }));
+  const bundles = r.vector((x) => ({
+    t: keyPackageBundleCodec.decode(x),
+    pq: keyPackageBundleCodec.decode(x),
+  }));
   r.expectEnd();
   return { name, clientId, serviceKey, client, tSuite, pqSuite, mode, bundles };
 }

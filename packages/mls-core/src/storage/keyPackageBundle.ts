@@ -1,5 +1,6 @@
-import { Reader } from "../codec/reader.js";
-import { Writer } from "../codec/writer.js";
+import { type Codec, decodeBytes, encodeBytes } from "../codec/codec.js";
+import type { Reader } from "../codec/reader.js";
+import type { Writer } from "../codec/writer.js";
 import { CodecError } from "../errors.js";
 import type { KeyPackageBundle } from "../group/keyPackage.js";
 import { keyPackageCodec } from "../wire/keyPackage.js";
@@ -12,7 +13,7 @@ import { keyPackageCodec } from "../wire/keyPackage.js";
 const MAGIC = 0x48504b42; // "HPKB"
 const VERSION = 1;
 
-export function writeKeyPackageBundle(w: Writer, b: KeyPackageBundle): void {
+function writeKeyPackageBundle(w: Writer, b: KeyPackageBundle): void {
   w.u32(MAGIC);
   w.u16(VERSION);
   keyPackageCodec.encode(w, b.keyPackage);
@@ -23,7 +24,7 @@ export function writeKeyPackageBundle(w: Writer, b: KeyPackageBundle): void {
 }
 
 /** Reads one bundle; throws only CodecError (the bytes may come from a corrupted store). */
-export function readKeyPackageBundle(r: Reader): KeyPackageBundle {
+function readKeyPackageBundle(r: Reader): KeyPackageBundle {
   if (r.u32() !== MAGIC) throw new CodecError("not a stored KeyPackage bundle");
   const v = r.u16();
   if (v !== VERSION) throw new CodecError(`KeyPackage bundle version ${v} is not supported`);
@@ -38,15 +39,15 @@ export function readKeyPackageBundle(r: Reader): KeyPackageBundle {
   };
 }
 
+export const keyPackageBundleCodec: Codec<KeyPackageBundle> = {
+  encode: writeKeyPackageBundle,
+  decode: readKeyPackageBundle,
+};
+
 export function encodeKeyPackageBundle(b: KeyPackageBundle): Uint8Array {
-  const w = new Writer(1024);
-  writeKeyPackageBundle(w, b);
-  return w.finish();
+  return encodeBytes(keyPackageBundleCodec, b, 1024);
 }
 
 export function decodeKeyPackageBundle(bytes: Uint8Array): KeyPackageBundle {
-  const r = new Reader(bytes);
-  const b = readKeyPackageBundle(r);
-  r.expectEnd();
-  return b;
+  return decodeBytes(keyPackageBundleCodec, bytes);
 }

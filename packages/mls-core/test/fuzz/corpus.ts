@@ -79,6 +79,7 @@ import {
   groupSecretsCodec,
   hpkeCiphertextCodec,
   type KeyPackage,
+  keyPackageBundleCodec,
   keyPackageCodec,
   keyPackageTBSCodec,
   type LeafNode,
@@ -530,6 +531,21 @@ function targetsOf(m: Material): DecoderTarget[] {
     codecTarget("GroupInfoTBS", groupInfoTBSCodec, enc(groupInfoTBSCodec)(m.groupInfos)),
     codecTarget("KeyPackage", keyPackageCodec, enc(keyPackageCodec)(m.keyPackages)),
     codecTarget("KeyPackageTBS", keyPackageTBSCodec, enc(keyPackageTBSCodec)(m.keyPackages)),
+    codecTarget(
+      "KeyPackageBundle",
+      keyPackageBundleCodec,
+      enc(keyPackageBundleCodec)(
+        m.keyPackages.map((keyPackage, i) => ({
+          keyPackage,
+          privateKeys: {
+            initPrivateKey: filler(32, 40 + i),
+            encryptionPrivateKey: filler(32, 50 + i),
+            signaturePrivateKey: filler(64, 60 + i),
+          },
+          ref: filler(32, 70 + i),
+        })),
+      ),
+    ),
     // ---- framing (§6)
     codecTarget("Sender", senderCodec, enc(senderCodec)(senders)),
     codecTarget("FramedContent", framedContentCodec, enc(framedContentCodec)(contents)),

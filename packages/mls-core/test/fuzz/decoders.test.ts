@@ -62,6 +62,7 @@ const FUNCTION_DECODERS: Record<string, string> = {
   parseSafeAAD: "parseSafeAAD",
   readVarint: "readVarint",
   decodeApqMessage: "decodeApqMessage",
+  decodeKeyPackageBundle: "KeyPackageBundle",
 };
 /**
  * Exports that match the name pattern but are no wire decoders of their own: the generic entry
