@@ -102,7 +102,11 @@ export interface CommitRuntime {
   resolvePsks(ids: readonly PreSharedKeyID[]): Promise<ResolvedPsk[]>;
 }
 
-function proposalContext(state: EpochState, config: GroupConfig): ProposalContext {
+function proposalContext(
+  state: EpochState,
+  config: GroupConfig,
+  resumption?: PreSharedKeyID,
+): ProposalContext {
   return {
     suite: state.suite,
     config,
@@ -111,6 +115,7 @@ function proposalContext(state: EpochState, config: GroupConfig): ProposalContex
     tree: state.tree,
     groupContextExtensions: state.groupContext.extensions,
     newEpoch: state.groupContext.epoch + 1n,
+    ...(resumption === undefined ? {} : { resumption }),
   };
 }
 
@@ -235,6 +240,12 @@ export interface CreateCommitInput {
   readonly groupInfoExtensions?: Extension[];
   /** Also produce a signed GroupInfo of the new epoch for external joiners. */
   readonly groupInfo: boolean;
+  /**
+   * The resumption PSK with usage reinit or branch that `proposals` inject (RFC 9420 §11.2,
+   * §11.3); any other such PSK is refused (§12.1.4). Only for the first commit of a group created
+   * by reinitialisation or branching (`MlsGroup.reinitSuccessor`, `MlsGroup.branch`).
+   */
+  readonly resumption?: PreSharedKeyID;
 }
 
 export interface CreatedCommit {
@@ -256,7 +267,7 @@ export async function createCommit(
   const committed: CommittedProposal[] = input.proposals.map((p) =>
     "byValue" in p ? p.byValue : { ...p.proposal, byReference: true },
   );
-  const ctx = proposalContext(state, runtime.config);
+  const ctx = proposalContext(state, runtime.config, input.resumption);
   validateProposalList(committed, { kind: "member", leaf: me }, ctx);
   const applied = await applyProposals(committed, ctx);
   if (applied.externalInit !== undefined) throw new UsageError("ExternalInit in a member commit");

@@ -1,4 +1,6 @@
-import type { Credential } from "../wire/credential.js";
+import { encodeBytes } from "../codec/codec.js";
+import { bytesEqual } from "../util/bytes.js";
+import { type Credential, credentialCodec } from "../wire/credential.js";
 
 /**
  * The Authentication Service seam (RFC 9420 §5.3.1): the application decides which credentials
@@ -36,3 +38,14 @@ export type CredentialContext =
 export const acceptAllIdentities: IdentityProvider = {
   validateCredential: () => true,
 };
+
+/**
+ * Whether two credentials name the same client "according to the application" (RFC 9420
+ * §11.3, §12.4.3.1): the provider's `isSameClient`, or else identical credentials.
+ */
+export function sameClient(identity: IdentityProvider, a: Credential, b: Credential): boolean {
+  return (
+    identity.isSameClient?.(a, b) ??
+    bytesEqual(encodeBytes(credentialCodec, a), encodeBytes(credentialCodec, b))
+  );
+}

@@ -17,9 +17,12 @@ import {
 } from "../treemath.js";
 import { bytesEqual, constantTimeEqual, wipe } from "../util/bytes.js";
 import { PSKType, ResumptionPSKUsage } from "../wire/enums.js";
+import { extensionsCodec } from "../wire/extension.js";
+import type { GroupContext } from "../wire/groupContext.js";
 import { type GroupInfo, groupInfoCodec } from "../wire/groupInfo.js";
 import type { KeyPackage } from "../wire/keyPackage.js";
-import { leafNodeCodec } from "../wire/leafNode.js";
+import { type LeafNode, leafNodeCodec } from "../wire/leafNode.js";
+import type { ReInitProposal } from "../wire/proposal.js";
 import type { PreSharedKeyID } from "../wire/psk.js";
 import { type GroupSecrets, groupSecretsCodec, type Welcome } from "../wire/welcome.js";
 import type { GroupConfig } from "./config.js";
@@ -33,9 +36,16 @@ import {
   type NodeKey,
 } from "./epoch.js";
 import { ratchetTreeFromExtensions, verifyGroupInfoSignature } from "./groupInfo.js";
+import { type IdentityProvider, sameClient } from "./identity.js";
 import { type KeyPackageBundle, keyPackageRef } from "./keyPackage.js";
 
 /** Joining a group from a Welcome message (RFC 9420 §12.4.3.1). */
+
+/** A PreSharedKeyID of type resumption. */
+export type ResumptionPSKID = Extract<
+  PreSharedKeyID,
+  { readonly psktype: typeof PSKType.resumption }
+>;
 
 export interface JoinInput {
   readonly suite: CipherSuite;
@@ -45,6 +55,21 @@ export interface JoinInput {
   readonly ratchetTree?: RatchetTree;
   readonly config: GroupConfig;
   resolvePsks(ids: readonly PreSharedKeyID[]): Promise<ResolvedPsk[]>;
+  /** The old group, when the Welcome carries a reinit or branch resumption PSK. */
+  readonly resumedFrom?: ResumedGroupView;
+}
+
+/**
+ * What the joiner of a reinitialised or branched group knows of the old group (RFC 9420 §11.2,
+ * §11.3), from its own state in that group (`MlsGroup.join({ resumedFrom })`).
+ */
+export interface ResumedGroupView {
+  /** The old group's GroupContext in its current epoch. */
+  readonly groupContext: GroupContext;
+  /** The ReInit proposal of the old group's last commit, if that commit had one. */
+  readonly reinit?: ReInitProposal;
+  /** The old group's members (their leaves) in `epoch`, if this member still knows them. */
+  membersAt(epoch: bigint): readonly LeafNode[] | undefined;
 }
 
 export interface Joined {
@@ -79,9 +104,9 @@ async function openGroupSecrets(i: JoinInput): Promise<{ secrets: GroupSecrets; 
 
 /** §12.4.3.1: "if a PreSharedKeyID has type resumption with usage reinit or branch, verify that
  * it is the only such PSK". */
-function checkResumptionPsks(psks: readonly PreSharedKeyID[]): PreSharedKeyID | undefined {
+function checkResumptionPsks(psks: readonly PreSharedKeyID[]): ResumptionPSKID | undefined {
   const special = psks.filter(
-    (p) =>
+    (p): p is ResumptionPSKID =>
       p.psktype === PSKType.resumption &&
       (p.usage === ResumptionPSKUsage.reinit || p.usage === ResumptionPSKUsage.branch),
   );
@@ -90,10 +115,106 @@ function checkResumptionPsks(psks: readonly PreSharedKeyID[]): PreSharedKeyID | 
   return special[0];
 }
 
+const R1 = "RFC9420 §12.4.3.1";
+
+/**
+ * §12.4.3.1: a reinit/branch PSK names the old group; the joiner needs that group (`resumedFrom`)
+ * both for the PSK's value and for the checks of `checkResumedGroup`.
+ */
+function requireResumedGroup(
+  special: ResumptionPSKID,
+  from: ResumedGroupView | undefined,
+): ResumedGroupView {
+  const usage = special.usage === ResumptionPSKUsage.reinit ? "reinit" : "branch";
+  if (from === undefined)
+    throw new ValidationError(
+      R1,
+      `the Welcome carries a ${usage} resumption PSK: the group it resumes must be given (resumedFrom)`,
+    );
+  if (!bytesEqual(from.groupContext.groupId, special.pskGroupId))
+    throw new ValidationError(
+      R1,
+      `the ${usage} resumption PSK names another group than the one given as resumedFrom`,
+    );
+  return from;
+}
+
+function sameExtensions(a: GroupContext["extensions"], b: GroupContext["extensions"]): boolean {
+  return bytesEqual(encodeBytes(extensionsCodec, [...a]), encodeBytes(extensionsCodec, [...b]));
+}
+
+/**
+ * §12.4.3.1, for a Welcome with a reinit or branch resumption PSK (after the epoch-1 check):
+ *
+ * - reinit: the old group's last commit contained a ReInit (and the PSK names the epoch it led
+ *   to), whose group_id, version, cipher_suite and extensions are the new GroupContext's; every
+ *   member of the old group is a member of the new one;
+ * - branch: the new group has the old group's version and cipher suite, and each of its members
+ *   is a member of the old group (in the epoch the PSK names).
+ *
+ * "Member" is decided by the application (`IdentityProvider.isSameClient`; without it, by
+ * identical credentials): the new leaves come from fresh KeyPackages, possibly of another suite.
+ */
+export function checkResumedGroup(
+  special: ResumptionPSKID,
+  gc: GroupContext,
+  tree: RatchetTree,
+  from: ResumedGroupView,
+  identity: IdentityProvider,
+): void {
+  const newMembers = [...tree.members()];
+  const isMember = (leaf: LeafNode, among: readonly LeafNode[]) =>
+    among.some((m) => sameClient(identity, leaf.credential, m.credential));
+  if (special.usage === ResumptionPSKUsage.reinit) {
+    const ri = from.reinit;
+    if (ri === undefined)
+      throw new ValidationError(
+        R1,
+        "the last commit of the group the reinit PSK names contains no ReInit proposal",
+      );
+    if (special.pskEpoch !== from.groupContext.epoch)
+      throw new ValidationError(
+        R1,
+        `the reinit PSK names epoch ${special.pskEpoch}, not the epoch after the ReInit commit (${from.groupContext.epoch})`,
+      );
+    if (!bytesEqual(gc.groupId, ri.groupId))
+      throw new ValidationError(R1, "the new group's group_id is not the ReInit's");
+    if (gc.version !== ri.version)
+      throw new ValidationError(R1, "the new group's version is not the ReInit's");
+    if (gc.cipherSuite !== ri.cipherSuite)
+      throw new ValidationError(R1, "the new group's cipher suite is not the ReInit's");
+    if (!sameExtensions(gc.extensions, ri.extensions))
+      throw new ValidationError(R1, "the new group's GroupContext extensions are not the ReInit's");
+    const leaves = newMembers.map(([, l]) => l);
+    const old = from.membersAt(special.pskEpoch) ?? [];
+    for (const m of old)
+      if (!isMember(m, leaves))
+        throw new ValidationError(R1, "a member of the old group is not a member of the new group");
+    return;
+  }
+  if (gc.version !== from.groupContext.version)
+    throw new ValidationError(R1, "a branch must keep the old group's protocol version");
+  if (gc.cipherSuite !== from.groupContext.cipherSuite)
+    throw new ValidationError(R1, "a branch must keep the old group's cipher suite");
+  const old = from.membersAt(special.pskEpoch);
+  if (old === undefined)
+    throw new ValidationError(
+      R1,
+      `the members of epoch ${special.pskEpoch} of the old group are no longer known`,
+    );
+  for (const [index, leaf] of newMembers)
+    if (!isMember(leaf, old))
+      throw new ValidationError(
+        R1,
+        `the member at leaf ${index} of the branch is not a member of the old group`,
+      );
+}
+
 export async function joinFromWelcome(i: JoinInput): Promise<Joined> {
   const { suite } = i;
   const { secrets: gs, kp } = await openGroupSecrets(i);
   const special = checkResumptionPsks(gs.psks);
+  const from = special === undefined ? undefined : requireResumedGroup(special, i.resumedFrom);
   const psks = await i.resolvePsks(gs.psks);
 
   // welcome_secret does not depend on the GroupContext, which is still encrypted.
@@ -179,6 +300,8 @@ export async function joinFromWelcome(i: JoinInput): Promise<Joined> {
     throw new CryptoError("the GroupInfo's confirmation tag does not verify (RFC 9420 §12.4.3.1)");
   if (special !== undefined && gc.epoch !== 1n)
     throw new ValidationError("RFC9420 §12.4.3.1", "a reinit/branch Welcome must start at epoch 1");
+  if (special !== undefined && from !== undefined)
+    checkResumedGroup(special, gc, tree, from, i.config.identity);
 
   const state: EpochState = {
     suite,

@@ -41,11 +41,12 @@ import type { GroupInfo } from "../wire/groupInfo.js";
 import type { KeyPackage } from "../wire/keyPackage.js";
 import type { Capabilities } from "../wire/leafNode.js";
 import { type MLSMessage, mlsMessageCodec } from "../wire/mlsMessage.js";
-import { type Proposal, proposalCodec } from "../wire/proposal.js";
+import { type Proposal, proposalCodec, type ReInitProposal } from "../wire/proposal.js";
 import { type PreSharedKeyID, preSharedKeyIDCodec } from "../wire/psk.js";
 import type { Welcome } from "../wire/welcome.js";
 import {
   type CommitRuntime,
+  type CreatedCommit,
   createCommit,
   createExternalCommit,
   processCommit,
@@ -67,7 +68,8 @@ import {
   signGroupInfo,
   verifyGroupInfoSignature,
 } from "./groupInfo.js";
-import { joinFromWelcome } from "./join.js";
+import { sameClient } from "./identity.js";
+import { joinFromWelcome, type ResumedGroupView } from "./join.js";
 import { defaultCapabilities, defaultLifetime, type KeyPackageBundle } from "./keyPackage.js";
 import { type CommittedProposal, checkProposalSender } from "./proposals.js";
 import { NO_PSKS, type PskStore, resolvePsks } from "./psk.js";
@@ -213,6 +215,62 @@ export interface JoinOptions {
   readonly ratchetTree?: RatchetTree;
   readonly config?: Partial<GroupConfig>;
   readonly psks?: PskStore;
+  /**
+   * This member's state in the old group, when the Welcome reinitialises or branches it (a
+   * resumption PSK with usage reinit or branch, RFC 9420 §11.2, §11.3): the PSK's value comes
+   * from it, and the new group is checked against it (§12.4.3.1). Such a Welcome is refused
+   * without it. The old group is not changed.
+   */
+  readonly resumedFrom?: MlsGroup;
+}
+
+/**
+ * Creating the group that continues an old one (RFC 9420 §11.2 reinitialisation, §11.3
+ * branching): the new group's first commit adds the other members and injects the old group's
+ * resumption PSK.
+ */
+export interface ResumeOptions {
+  /**
+   * Fresh KeyPackages of the other members of the new group (for a reinit: of the ReInit's
+   * cipher suite and version).
+   */
+  readonly keyPackages: readonly KeyPackage[];
+  /**
+   * This member's signature key pair in the new group. Default: its key pair in the old group,
+   * which only serves when the cipher suite stays the same.
+   */
+  readonly signatureKeyPair?: KeyPair;
+  /** Default: this member's credential in the old group. */
+  readonly credential?: Credential;
+  readonly capabilities?: Capabilities;
+  readonly leafExtensions?: Extension[];
+  /** Default: the old group's configuration. */
+  readonly config?: Partial<GroupConfig>;
+  /** Default: the old group's PSK store. */
+  readonly psks?: PskStore;
+  /** Put the ratchet tree into the Welcome (default true). */
+  readonly ratchetTreeInWelcome?: boolean;
+  /** Also return a signed GroupInfo of the new group's epoch 1 (default false). */
+  readonly groupInfo?: boolean;
+  readonly authenticatedData?: Uint8Array;
+}
+
+export interface ReinitOptions extends ResumeOptions {
+  /** The implementation of the ReInit's cipher suite; default `getCipherSuite(id)`. */
+  readonly suite?: CipherSuite;
+}
+
+export interface BranchOptions extends ResumeOptions {
+  /** The subgroup's group id; random KDF.Nh bytes if not given (§11). */
+  readonly groupId?: Uint8Array;
+  /** The subgroup's GroupContext extensions; default the old group's. */
+  readonly groupContextExtensions?: Extension[];
+}
+
+/** A new group created by `reinitSuccessor` or `branch`, with its first commit. */
+export interface ResumedGroup extends CommitResult {
+  /** The new group, in epoch 0 until `group.merge(staged)`; the Welcome is for epoch 1. */
+  readonly group: MlsGroup;
 }
 
 function welcomeOf(w: MLSMessage | Welcome): Welcome {
@@ -237,6 +295,8 @@ export class MlsGroup {
   private past: RetainedEpoch[] = [];
   private readonly resumptionPsks = new Map<bigint, Uint8Array>();
   private status: "active" | "removed" | "reinit" = "active";
+  /** The ReInit proposal of the commit that moved the group to status "reinit" (§11.2). */
+  private reinit: ReInitProposal | undefined;
 
   private constructor(
     private state: EpochState,
@@ -310,13 +370,21 @@ export class MlsGroup {
   static async join(o: JoinOptions): Promise<MlsGroup> {
     const config = groupConfig(o.config);
     const psks = o.psks ?? NO_PSKS;
+    const from = o.resumedFrom;
     const joined = await joinFromWelcome({
       suite: o.suite,
       welcome: welcomeOf(o.welcome),
       keyPackage: o.keyPackage,
       ...(o.ratchetTree === undefined ? {} : { ratchetTree: o.ratchetTree }),
       config,
-      resolvePsks: (ids) => resolvePsks(ids, psks, () => undefined),
+      // The old group's resumption PSKs (reinit, branch, or an application's resumption).
+      resolvePsks: (ids) =>
+        resolvePsks(ids, psks, (groupId, epoch) =>
+          from !== undefined && equalBytes(groupId, from.groupId)
+            ? from.resumptionPsks.get(epoch)
+            : undefined,
+        ),
+      ...(from === undefined ? {} : { resumedFrom: from.resumedView() }),
     });
     return new MlsGroup(joined.state, config, psks);
   }
@@ -404,6 +472,171 @@ export class MlsGroup {
     };
   }
 
+  // ---------------------------------------------------------------- reinit and branch
+
+  /**
+   * §11.2 / §12.4.1: after a commit with a ReInit was merged, creates the new group with the
+   * ReInit's group_id, version, cipher_suite and extensions, and its first commit: it adds the
+   * other members of this group (from fresh KeyPackages: every other member exactly once, no one
+   * else) and injects this group's last resumption PSK with usage reinit. Any member of the old
+   * group may do it. Send `welcome` to the others (they join with `resumedFrom`), then
+   * `group.merge(staged)`. This group is not changed.
+   */
+  async reinitSuccessor(o: ReinitOptions): Promise<ResumedGroup> {
+    if (this.status !== "reinit")
+      throw new UsageError("the group's last commit contained no ReInit (RFC 9420 §11.2)");
+    const ri = this.reinit;
+    if (ri === undefined)
+      throw new UsageError("the ReInit of this group was not recorded (state of an older version)");
+    if (ri.version !== ProtocolVersion.mls10)
+      throw new UsageError(`the ReInit's protocol version ${ri.version} is not supported`);
+    const suite = o.suite ?? getCipherSuite(ri.cipherSuite);
+    if (suite.id !== ri.cipherSuite)
+      throw new UsageError(`the ReInit is for cipher suite ${ri.cipherSuite}, not ${suite.id}`);
+    // §12.4.1: "with the same members as the original group".
+    const others = this.members().filter((m) => m.leafIndex !== this.ownLeafIndex);
+    const identity = groupConfig(o.config ?? this.config).identity;
+    for (const m of others)
+      if (!o.keyPackages.some((kp) => sameClient(identity, kp.leafNode.credential, m.credential)))
+        throw new ValidationError(
+          "RFC9420 §12.4.1",
+          `no KeyPackage for the member at leaf ${m.leafIndex}: the new group must have the same members`,
+        );
+    this.checkResumedMembers(o.keyPackages, identity, "RFC9420 §12.4.1");
+    return this.createResumed(o, {
+      suite,
+      groupId: ri.groupId,
+      extensions: ri.extensions,
+      usage: ResumptionPSKUsage.reinit,
+    });
+  }
+
+  /**
+   * §11.3: creates a subgroup of this group with the same version and cipher suite: its first
+   * commit adds the given members (fresh KeyPackages of members of this group, other than this
+   * one) and injects this epoch's resumption PSK with usage branch. Send `welcome` to them (they
+   * join with `resumedFrom`), then `group.merge(staged)`. This group is not changed.
+   */
+  async branch(o: BranchOptions): Promise<ResumedGroup> {
+    if (this.status === "removed") throw new UsageError("this member was removed from the group");
+    const identity = groupConfig(o.config ?? this.config).identity;
+    this.checkResumedMembers(o.keyPackages, identity, "RFC9420 §11.3");
+    return this.createResumed(o, {
+      suite: this.suite,
+      groupId: o.groupId ?? this.suite.randomBytes(this.suite.kdf.Nh),
+      extensions: o.groupContextExtensions ?? this.state.groupContext.extensions,
+      usage: ResumptionPSKUsage.branch,
+    });
+  }
+
+  /** Each KeyPackage names a member of this group other than this one (§11.2, §11.3). */
+  private checkResumedMembers(
+    keyPackages: readonly KeyPackage[],
+    identity: GroupConfig["identity"],
+    rule: string,
+  ): void {
+    const me = this.state.tree.leaf(this.state.myLeaf)!;
+    const members = this.members();
+    keyPackages.forEach((kp, i) => {
+      const c = kp.leafNode.credential;
+      if (sameClient(identity, c, me.credential))
+        throw new ValidationError(rule, "a KeyPackage for the creator of the new group itself");
+      if (!members.some((m) => sameClient(identity, c, m.credential)))
+        throw new ValidationError(
+          rule,
+          "a KeyPackage for a client that is not a member of the group",
+        );
+      if (keyPackages.slice(0, i).some((k) => sameClient(identity, c, k.leafNode.credential)))
+        throw new ValidationError(rule, "two KeyPackages for the same member");
+    });
+  }
+
+  private async createResumed(
+    o: ResumeOptions,
+    p: {
+      suite: CipherSuite;
+      groupId: Uint8Array;
+      extensions: readonly Extension[];
+      usage: number;
+    },
+  ): Promise<ResumedGroup> {
+    const s = this.state;
+    const myLeaf = s.tree.leaf(s.myLeaf)!;
+    const psk = this.resumptionPsks.get(this.epoch);
+    if (psk === undefined)
+      throw new UsageError(`the resumption PSK of epoch ${this.epoch} is no longer kept`);
+    let signatureKeyPair = o.signatureKeyPair;
+    if (signatureKeyPair === undefined) {
+      if (p.suite.id !== this.suite.id)
+        throw new UsageError("a new cipher suite needs a new signature key pair");
+      signatureKeyPair = { publicKey: myLeaf.signatureKey, privateKey: s.signaturePrivateKey };
+    }
+    const group = await MlsGroup.create({
+      suite: p.suite,
+      credential: o.credential ?? myLeaf.credential,
+      signatureKeyPair,
+      groupId: p.groupId,
+      groupContextExtensions: [...p.extensions],
+      ...(o.capabilities === undefined ? {} : { capabilities: o.capabilities }),
+      ...(o.leafExtensions === undefined ? {} : { leafExtensions: o.leafExtensions }),
+      config: o.config ?? this.config,
+      psks: o.psks ?? this.psks,
+    });
+    // §11.2 / §11.3: psk_group_id the old group, psk_epoch its current epoch, a fresh nonce of
+    // the new group's KDF.Nh bytes.
+    const id: PreSharedKeyID = {
+      psktype: PSKType.resumption,
+      usage: p.usage,
+      pskGroupId: this.groupId,
+      pskEpoch: this.epoch,
+      pskNonce: p.suite.randomBytes(p.suite.kdf.Nh),
+    };
+    const me: CommittedProposal["sender"] = {
+      senderType: SenderType.member,
+      leafIndex: group.state.myLeaf,
+    };
+    const proposals: Proposal[] = [
+      ...o.keyPackages.map(
+        (keyPackage) => ({ proposalType: ProposalType.add, keyPackage }) as const,
+      ),
+      { proposalType: ProposalType.psk, psk: id },
+    ];
+    const runtime: CommitRuntime = {
+      config: group.config,
+      resolvePsks: (ids) =>
+        resolvePsks(ids, group.psks, (groupId, epoch) =>
+          equalBytes(groupId, id.pskGroupId) && epoch === id.pskEpoch ? psk : undefined,
+        ),
+    };
+    const created = await createCommit(group.state, runtime, {
+      proposals: proposals.map((proposal) => ({ byValue: { proposal, sender: me } })),
+      forcePath: true,
+      wireFormat: group.config.handshakeAsPublicMessage
+        ? WireFormat.mls_public_message
+        : WireFormat.mls_private_message,
+      authenticatedData: group.aad(o.authenticatedData),
+      ratchetTreeInWelcome: o.ratchetTreeInWelcome ?? true,
+      groupInfo: o.groupInfo ?? false,
+      resumption: id,
+    });
+    return { group, ...(await group.commitResult(created)) };
+  }
+
+  /** What a joiner checks a reinit/branch Welcome against (§12.4.3.1). */
+  private resumedView(): ResumedGroupView {
+    const s = this.state;
+    const leaves = (tree: RatchetTree) => [...tree.members()].map(([, l]) => l);
+    return {
+      groupContext: s.groupContext,
+      ...(this.status === "reinit" && this.reinit !== undefined ? { reinit: this.reinit } : {}),
+      membersAt: (epoch) => {
+        if (epoch === s.groupContext.epoch) return leaves(s.tree);
+        const past = this.past.find((e) => e.epoch === epoch);
+        return past === undefined ? undefined : leaves(past.tree);
+      },
+    };
+  }
+
   /**
    * A group object over an epoch state built by other means (tools that synthesise large groups,
    * e.g. benchmarks). The state must be internally consistent; nothing is re-validated.
@@ -446,6 +679,8 @@ export class MlsGroup {
       w2.u64(epoch);
       w2.opaque(psk);
     });
+    // Since state version 2: the ReInit of the last commit (§11.2).
+    w.optional(this.reinit, (w2, p) => proposalCodec.encode(w2, p));
     return w.finish();
   }
 
@@ -463,7 +698,7 @@ export class MlsGroup {
     // A private copy: the restored state wipes its secrets in place as they are used, and must
     // not zero the caller's saved blob (which may be restored again).
     const r = new Reader(bytes.slice());
-    readHeader(r, STATE_KIND_GROUP);
+    const version = readHeader(r, STATE_KIND_GROUP);
     const status = STATUS_CODES[r.u8()];
     if (status === undefined) throw new CodecError("invalid group status in state blob");
     const state = readEpochState(r, suiteOf, config.secretTree);
@@ -498,6 +733,14 @@ export class MlsGroup {
     });
     for (const [epoch, psk] of r.vector((r2) => [r2.u64(), r2.opaque()] as const))
       g.resumptionPsks.set(epoch, psk);
+    if (version >= 2) {
+      const reinit = r.optional((r2) => proposalCodec.decode(r2));
+      if (reinit !== undefined && reinit.proposalType !== ProposalType.reinit)
+        throw new CodecError("the state blob's ReInit is another proposal");
+      if (reinit !== undefined && status !== "reinit")
+        throw new CodecError("a ReInit recorded for a group that was not reinitialised");
+      if (reinit !== undefined) g.reinit = reinit;
+    }
     r.expectEnd();
     return g;
   }
@@ -526,6 +769,13 @@ export class MlsGroup {
   /** False once this member was removed or the group was reinitialised. */
   get isActive(): boolean {
     return this.status === "active";
+  }
+  /**
+   * The ReInit proposal of the commit that closed this group (§11.2), once merged: the
+   * parameters of the group that `reinitSuccessor` creates.
+   */
+  get reinitProposal(): ReInitProposal | undefined {
+    return this.reinit;
   }
   get ratchetTree(): RatchetTree {
     return this.state.tree.clone();
@@ -812,6 +1062,11 @@ export class MlsGroup {
       ratchetTreeInWelcome: o.ratchetTreeInWelcome ?? true,
       groupInfo: o.groupInfo ?? false,
     });
+    return this.commitResult(created);
+  }
+
+  /** The messages of a created commit: the commit protected in this epoch, Welcome, GroupInfo. */
+  private async commitResult(created: CreatedCommit): Promise<CommitResult> {
     const commit = await this.protect(created.authContent);
     return {
       commit,
@@ -1024,7 +1279,10 @@ export class MlsGroup {
     wipe(old.secrets.initSecret);
     this.pending.clear();
     this.pendingLeafKeys.clear();
-    if (staged.reinit !== undefined) this.status = "reinit";
+    if (staged.reinit !== undefined) {
+      this.status = "reinit";
+      this.reinit = staged.reinit;
+    }
   }
 
   private epochKeysOf(s: EpochState): RetainedEpoch {

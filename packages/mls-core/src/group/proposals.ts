@@ -42,6 +42,7 @@ import {
 import type { PreSharedKeyID } from "../wire/psk.js";
 import type { GroupConfig } from "./config.js";
 import { validateKeyPackage } from "./keyPackage.js";
+import { samePskId } from "./psk.js";
 
 /**
  * Proposal list validation (RFC 9420 §12.2) and application (§12.3). Each rule throws a
@@ -67,6 +68,11 @@ export interface ProposalContext {
   readonly groupContextExtensions: readonly Extension[];
   /** The epoch the commit creates (for component hooks). */
   readonly newEpoch: bigint;
+  /**
+   * The one resumption PSK with usage reinit or branch this commit may inject: only the first
+   * commit of a group created by reinitialisation or branching (RFC 9420 §11.2, §11.3).
+   */
+  readonly resumption?: PreSharedKeyID;
 }
 
 /** The committer: a member's leaf, or a joiner sending an external commit. */
@@ -158,8 +164,13 @@ function checkSingle(p: Proposal, sender: Sender, ctx: ProposalContext): void {
       if (
         p.psk.psktype === PSKType.resumption &&
         (p.psk.usage === ResumptionPSKUsage.reinit || p.psk.usage === ResumptionPSKUsage.branch)
-      )
-        fail("RFC9420 §12.1.4", "resumption PSKs with usage reinit or branch cannot be proposed");
+      ) {
+        // §11.2 / §11.3: only the creator of a reinitialised or branched group injects one, in
+        // the group's first commit (which no other member processes).
+        if (ctx.resumption === undefined || !samePskId(p.psk, ctx.resumption))
+          fail("RFC9420 §12.1.4", "resumption PSKs with usage reinit or branch cannot be proposed");
+        return;
+      }
       if (p.psk.psktype === PSKType.resumption && p.psk.usage !== ResumptionPSKUsage.application)
         fail("RFC9420 §12.1.4", `unknown resumption PSK usage ${p.psk.usage}`);
       return;

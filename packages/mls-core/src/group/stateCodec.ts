@@ -23,7 +23,13 @@ import { type EpochState, encodeGroupContext, type NodeKey } from "./epoch.js";
  */
 
 export const STATE_MAGIC = 0x48514d4c; // "HQML"
-export const STATE_VERSION = 1;
+/**
+ * The state format written now. Version 2 added the ReInit proposal of a group's last commit
+ * (RFC 9420 §11.2) after the resumption PSKs; version 1 blobs are still read.
+ */
+export const STATE_VERSION = 2;
+/** The oldest state format still read. */
+export const STATE_VERSION_MIN = 1;
 
 export const SECRET_FIELDS = [
   "senderDataSecret",
@@ -105,11 +111,14 @@ export function writeHeader(w: Writer, kind: number): void {
   w.u8(kind);
 }
 
-export function readHeader(r: Reader, kind: number): void {
+/** Reads the header of a state blob of `kind`; returns its format version. */
+export function readHeader(r: Reader, kind: number): number {
   if (r.u32() !== STATE_MAGIC) throw new CodecError("not an hpqmls state blob");
   const v = r.u16();
-  if (v !== STATE_VERSION) throw new CodecError(`unsupported state version ${v}`);
+  if (v < STATE_VERSION_MIN || v > STATE_VERSION)
+    throw new CodecError(`unsupported state version ${v}`);
   if (r.u8() !== kind) throw new CodecError("state blob of another kind");
+  return v;
 }
 
 export type SuiteLookup = (id: number) => CipherSuite;
