@@ -74,7 +74,33 @@ export class ServiceClient {
     return new ServiceClient(baseUrl.replace(/\/$/, ""), clientId, key);
   }
 
+  /**
+   * One API call. Reads (GET) and message posts are safe to repeat, so they are retried as
+   * `retry` says when the outcome is unknown or the service asks to come back: a 503 (its
+   * Retry-After honoured up to `maxDelayMs`) or a connection lost before the answer. Each
+   * attempt is signed afresh (new nonce).
+   */
   private async request(method: string, path: string, json?: unknown): Promise<unknown> {
+    const repeatable = method === "GET" || /^\/v1\/groups\/[^/]+\/messages$/.test(path);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce(method, path, json);
+      } catch (e) {
+        const unavailable = e instanceof ServiceError && e.status === 503;
+        // fetch rejects with a TypeError when the connection fails or drops.
+        const lost = e instanceof TypeError;
+        if (!repeatable || (!unavailable && !lost) || attempt >= this.retry.attempts) throw e;
+        const after = unavailable ? e.retryAfterSeconds : undefined;
+        const delay = Math.min(
+          this.retry.maxDelayMs,
+          after !== undefined ? after * 1000 : 200 * 2 ** attempt,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async requestOnce(method: string, path: string, json?: unknown): Promise<unknown> {
     const body =
       json === undefined ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify(json));
     const headers: Record<string, string> = {
@@ -143,17 +169,16 @@ export class ServiceClient {
   }
 
   /**
-   * How `postMessage` retries when the outcome is unknown or the service asks to come back: a
-   * 503 (database unavailable, timeout; its Retry-After is honoured up to `maxDelayMs`) or a
-   * connection lost before the answer. It posts the same bytes again, which the service stores
-   * once (API.md, "Each message is stored once"), so a retry never duplicates a message.
+   * How reads and message posts are retried (see `request`). A message post is safe to repeat
+   * because the service stores each message once (API.md, "Each message is stored once"): a
+   * retry never duplicates a message.
    */
-  readonly postRetry = { attempts: 4, maxDelayMs: 5000 };
+  readonly retry = { attempts: 4, maxDelayMs: 5000 };
 
   /**
    * Posts a message; throws EpochConflictError on 409 (another commit won the epoch). An answer
-   * lost on the way is retried (`postRetry`); if the first attempt had got through, the answer
-   * is that stored copy's.
+   * lost on the way is retried (`retry`); if the first attempt had got through, the answer is
+   * that stored copy's.
    */
   async postMessage(
     groupId: string,
@@ -165,27 +190,12 @@ export class ServiceClient {
       ...(extra.welcome === undefined ? {} : { welcomeB64: b64(extra.welcome) }),
       ...(extra.groupInfoPair === undefined ? {} : { groupInfoPairB64: b64(extra.groupInfoPair) }),
     };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await this.request("POST", `/v1/groups/${groupId}/messages`, json)) as {
-          seq: number;
-          kind: string;
-          tEpoch: number;
-          pqEpoch: number;
-        };
-      } catch (e) {
-        const unavailable = e instanceof ServiceError && e.status === 503;
-        // fetch rejects with a TypeError when the connection fails or drops.
-        const lost = e instanceof TypeError;
-        if ((!unavailable && !lost) || attempt >= this.postRetry.attempts) throw e;
-        const after = unavailable ? e.retryAfterSeconds : undefined;
-        const delay = Math.min(
-          this.postRetry.maxDelayMs,
-          after !== undefined ? after * 1000 : 200 * 2 ** attempt,
-        );
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+    return (await this.request("POST", `/v1/groups/${groupId}/messages`, json)) as {
+      seq: number;
+      kind: string;
+      tEpoch: number;
+      pqEpoch: number;
+    };
   }
 
   async readMessages(

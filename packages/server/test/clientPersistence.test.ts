@@ -181,13 +181,13 @@ describe("ServiceClient.postMessage retries", () => {
   it("gives up after its attempts and throws the last error", async () => {
     const bob = await ApqMember.register(server.url, "retry-bob");
     const groupId = await bob.createGroup();
-    bob.service.postRetry.maxDelayMs = 10;
+    bob.service.retry.maxDelayMs = 10;
     const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => {
       throw new TypeError("fetch failed");
     });
     const bytes = await bob.session(groupId).encrypt(utf8("never"));
     await expect(bob.service.postMessage(groupId, bytes)).rejects.toThrow(TypeError);
-    expect(spy).toHaveBeenCalledTimes(bob.service.postRetry.attempts);
+    expect(spy).toHaveBeenCalledTimes(bob.service.retry.attempts);
     spy.mockRestore();
   });
 });
