@@ -225,6 +225,13 @@ for (const [name, make, skip] of backends) {
       expect(race.filter((r) => r.ok && r.duplicate !== true)).toHaveLength(1);
       expect(new Set(race.map((r) => (r.ok ? r.message.seq : 0)))).toEqual(new Set([3]));
       expect((await s.readMessages("g1", 0, 100)).map((m) => m.seq)).toEqual([1, 2, 3]);
+      // The same for a commit: copies racing for the epoch are one commit, never a 409 to the
+      // client whose commit was accepted.
+      const commit = msg(a, "partial-commit", 1, null);
+      const commits = await Promise.all(Array.from({ length: 4 }, () => s.appendMessage(commit)));
+      expect(commits.every((r) => r.ok)).toBe(true);
+      expect(commits.filter((r) => r.ok && r.duplicate !== true)).toHaveLength(1);
+      expect((await s.getGroup("g1"))?.tEpoch).toBe(2);
       // Another client replays the bytes: refused, naming the stored seq.
       expect(await s.appendMessage({ ...first, sender: b })).toEqual({
         ok: false,

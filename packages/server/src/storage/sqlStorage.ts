@@ -444,6 +444,10 @@ export class SqlStorage implements Storage {
           ],
         );
         if (advanced === undefined) {
+          // A copy of these bytes may have been accepted while this transaction waited for the
+          // group's row (a retry racing its first attempt): that copy is the answer, not a 409.
+          const raced = await this.storedCopy(tx, m, bodyHash);
+          if (raced !== undefined) return raced;
           const [g] = await tx.query<{ t_epoch: number; pq_epoch: number }>(
             "SELECT t_epoch, pq_epoch FROM groups WHERE group_id = $1",
             [m.groupId],
