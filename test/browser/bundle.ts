@@ -2,17 +2,21 @@ import { build } from "esbuild";
 
 /**
  * Bundles a browser entry the way an application's bundler would: ESM, platform "browser"
- * (package.json "browser" fields apply, Node built-ins do not resolve), workspace packages from
- * their TypeScript sources.
+ * (package.json "browser" fields apply, Node built-ins do not resolve).
  */
-export async function bundleForBrowser(entry: string): Promise<string> {
+export async function bundleForBrowser(
+  entry: string,
+  o: { fromSource?: boolean } = {},
+): Promise<string> {
   const r = await build({
     entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "browser",
     target: "es2022",
-    conditions: ["source"],
+    // From source by default; `fromSource: false` takes the packages' built dist/ as a user's
+    // bundler would.
+    conditions: o.fromSource === false ? [] : ["source"],
     write: false,
     logLevel: "silent",
   });

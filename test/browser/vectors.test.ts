@@ -66,6 +66,14 @@ describe.skipIf(!hasChromium)("mls-core in Chromium", () => {
     expect(await page.evaluate(() => hpqmlsVectors.hasSubtle())).toBe(true);
   });
 
+  it("the built packages (dist/, as published) bundle for the browser without Node built-ins", async () => {
+    // esbuild fails on any node: import under platform "browser"; the "browser" field of
+    // mls-core's package.json must map dist/crypto/platform.js as it maps the source.
+    const built = await bundleForBrowser(join(here, "distEntry.ts"), { fromSource: false });
+    expect(built).toContain("webcrypto");
+    expect(built).not.toMatch(/from\s*["']node:|require\(["']node:/);
+  });
+
   it("takes curves and AES-GCM from WebCrypto, hashing from noble (the browser auto table)", async () => {
     expect(await page.evaluate(() => hpqmlsVectors.implementations(1))).toEqual({
       hash: "js",
