@@ -1,4 +1,12 @@
-import { basicCredential, type KeyPair, MlsError, toHex, utf8, WireFormat } from "@hpqmls/mls-core";
+import {
+  basicCredential,
+  bytesEqual,
+  type KeyPair,
+  MlsError,
+  toHex,
+  utf8,
+  WireFormat,
+} from "@hpqmls/mls-core";
 import {
   type ApqClient,
   ApqSession,
@@ -13,7 +21,7 @@ import {
   encodeGroupRecord,
   encodeMemberRecord,
 } from "./memberRecord.js";
-import { EpochConflictError, ServiceClient } from "./serviceClient.js";
+import { EpochConflictError, ServiceClient, ServiceError } from "./serviceClient.js";
 import { generateServiceKey } from "./signing.js";
 import type { ClientStore } from "./store.js";
 
@@ -41,6 +49,8 @@ export interface MemberStats {
   conflicts: number;
   /** Messages of the group log this member could not accept (see `ApqMember.rejected`). */
   rejected: number;
+  /** GroupInfo publications the service refused or did not answer (see `publishGroupInfo`). */
+  groupInfoFailures: number;
 }
 
 /**
@@ -74,6 +84,7 @@ export class ApqMember {
     bytesSent: 0,
     conflicts: 0,
     rejected: 0,
+    groupInfoFailures: 0,
   };
 
   private constructor(
@@ -208,27 +219,66 @@ export class ApqMember {
     const g = this.state(groupId);
     for (let i = 0; ; i++) {
       const pending = await build(g.session);
+      let seq: number;
       try {
-        const r = await this.service.postMessage(groupId, pending.message, {
+        ({ seq } = await this.service.postMessage(groupId, pending.message, {
           ...(pending.welcome === undefined ? {} : { welcome: pending.welcome }),
-        });
-        // Messages of others accepted before this commit are in the epoch it leaves: process
-        // them first, or they would be skipped when the cursor moves past the commit.
-        await this.sync(groupId, r.seq - 1);
-        await pending.merge();
-        g.cursor = Math.max(g.cursor, r.seq);
-        await this.saveGroup(groupId);
-        this.stats.bytesSent += pending.message.length + (pending.welcome?.length ?? 0);
-        if (pending.kind === "full") this.stats.fullCommits++;
-        else this.stats.partialCommits++;
-        await this.service.putGroupInfo(groupId, await g.session.groupInfoPair());
-        return pending;
+        }));
       } catch (e) {
-        pending.discard();
-        if (!(e instanceof EpochConflictError) || i + 1 >= attempts) throw e;
-        this.stats.conflicts++;
-        await this.sync(groupId);
+        // Past its retries the outcome may still be unknown (the service or the network failed
+        // after the commit was stored): the log says. A commit that is in the log must be
+        // merged, or this member would fork from the group.
+        const stored =
+          e instanceof EpochConflictError
+            ? undefined
+            : await this.ownMessageSeq(groupId, pending.message).catch(() => undefined);
+        if (stored === undefined) {
+          pending.discard();
+          if (!(e instanceof EpochConflictError) || i + 1 >= attempts) throw e;
+          this.stats.conflicts++;
+          await this.sync(groupId);
+          continue;
+        }
+        seq = stored;
       }
+      // Messages of others accepted before this commit are in the epoch it leaves: process
+      // them first, or they would be skipped when the cursor moves past the commit.
+      await this.sync(groupId, seq - 1);
+      await pending.merge();
+      g.cursor = Math.max(g.cursor, seq);
+      await this.saveGroup(groupId);
+      this.stats.bytesSent += pending.message.length + (pending.welcome?.length ?? 0);
+      if (pending.kind === "full") this.stats.fullCommits++;
+      else this.stats.partialCommits++;
+      await this.publishGroupInfo(groupId);
+      return pending;
+    }
+  }
+
+  /** The seq of this client's message with exactly these bytes after the cursor, if stored. */
+  private async ownMessageSeq(groupId: string, bytes: Uint8Array): Promise<number | undefined> {
+    let after = this.state(groupId).cursor;
+    for (;;) {
+      const { messages } = await this.service.readMessages(groupId, after);
+      if (messages.length === 0) return undefined;
+      for (const m of messages)
+        if (m.sender === this.service.clientId && bytesEqual(m.message, bytes)) return m.seq;
+      after = messages[messages.length - 1]!.seq;
+    }
+  }
+
+  /**
+   * Publishes the GroupInfo pair of the current epoch for external joiners. The commit is
+   * merged and saved by then: a refusal (a newer epoch's GroupInfo is already there) or an
+   * outage only leaves joiners an older GroupInfo until the next commit, so it is counted, not
+   * thrown.
+   */
+  private async publishGroupInfo(groupId: string): Promise<void> {
+    try {
+      await this.service.putGroupInfo(groupId, await this.state(groupId).session.groupInfoPair());
+    } catch (e) {
+      if (!(e instanceof ServiceError) && !(e instanceof TypeError)) throw e;
+      this.stats.groupInfoFailures++;
     }
   }
 
@@ -326,18 +376,20 @@ export class ApqMember {
         groupInfoPair,
         this.options,
       );
+      let seq: number;
       try {
-        const r = await this.service.postMessage(groupId, message);
-        this.groups.set(groupId, { session, cursor: r.seq });
-        await this.saveGroup(groupId);
-        this.stats.fullCommits++;
-        this.stats.bytesSent += message.length;
-        await this.service.putGroupInfo(groupId, await session.groupInfoPair());
-        return;
+        ({ seq } = await this.service.postMessage(groupId, message));
       } catch (e) {
         if (!(e instanceof EpochConflictError) || i >= 4) throw e;
         this.stats.conflicts++;
+        continue;
       }
+      this.groups.set(groupId, { session, cursor: seq });
+      await this.saveGroup(groupId);
+      this.stats.fullCommits++;
+      this.stats.bytesSent += message.length;
+      await this.publishGroupInfo(groupId);
+      return;
     }
   }
 

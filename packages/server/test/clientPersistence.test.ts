@@ -178,6 +178,53 @@ describe("ServiceClient.postMessage retries", () => {
     expect(stored.map((m) => m.seq)).toEqual([r.seq]);
   });
 
+  it("a commit whose every answer was lost is found in the log and merged, not forked from", async () => {
+    const carol = await ApqMember.register(server.url, "retry-carol");
+    const dan = await ApqMember.register(server.url, "retry-dan");
+    await dan.publishKeyPackages(1);
+    const groupId = await carol.createGroup();
+    await carol.add(groupId, "retry-dan");
+    await dan.acceptWelcomes();
+    carol.service.retry.maxDelayMs = 10;
+    const realFetch = globalThis.fetch;
+    // Every message POST reaches the service, and every answer is lost.
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const res = await realFetch(input, init);
+      if (init?.method === "POST" && String(input).endsWith("/messages"))
+        throw new TypeError("fetch failed");
+      return res;
+    });
+    const before = carol.session(groupId).tEpoch;
+    await carol.update(groupId, "partial");
+    spy.mockRestore();
+    expect(carol.session(groupId).tEpoch).toBe(before + 1n);
+    await dan.sync(groupId);
+    expect(dan.session(groupId).tEpoch).toBe(carol.session(groupId).tEpoch);
+    await carol.send(groupId, "still one group");
+    expect((await dan.sync(groupId)).map((m) => m.text)).toEqual(["still one group"]);
+  });
+
+  it("a refused GroupInfo after a merged commit is counted, not taken for a lost epoch", async () => {
+    const erin = await ApqMember.register(server.url, "retry-erin");
+    const groupId = await erin.createGroup();
+    const realFetch = globalThis.fetch;
+    const spy = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation(async (input, init) =>
+        init?.method === "PUT" && String(input).endsWith("/groupinfo")
+          ? Response.json({ error: { code: "epoch_conflict", message: "newer" } }, { status: 409 })
+          : realFetch(input, init),
+      );
+    const before = erin.session(groupId).tEpoch;
+    await erin.update(groupId, "full");
+    spy.mockRestore();
+    // One commit, merged; the old loop built and posted a second one on the 409.
+    expect(erin.session(groupId).tEpoch).toBe(before + 1n);
+    expect(erin.stats.groupInfoFailures).toBe(1);
+    const { messages } = await erin.service.readMessages(groupId, 0);
+    expect(messages.filter((m) => m.kind === "full-commit")).toHaveLength(2); // create + update
+  });
+
   it("gives up after its attempts and throws the last error", async () => {
     const bob = await ApqMember.register(server.url, "retry-bob");
     const groupId = await bob.createGroup();

@@ -40,6 +40,7 @@ let lastStats: MemberStats = {
   bytesSent: 0,
   conflicts: 0,
   rejected: 0,
+  groupInfoFailures: 0,
 };
 
 // One operation at a time: an ApqSession must not be used by two tasks at once.
