@@ -267,7 +267,7 @@ export async function createCommit(
   const committed: CommittedProposal[] = input.proposals.map((p) =>
     "byValue" in p ? p.byValue : { ...p.proposal, byReference: true },
   );
-  const ctx = proposalContext(state, runtime.config, input.resumption);
+  const ctx = { ...proposalContext(state, runtime.config, input.resumption), sending: true };
   validateProposalList(committed, { kind: "member", leaf: me }, ctx);
   const applied = await applyProposals(committed, ctx);
   if (applied.externalInit !== undefined) throw new UsageError("ExternalInit in a member commit");
@@ -743,6 +743,7 @@ export async function createExternalCommit(
     tree: i.tree,
     groupContextExtensions: i.groupContext.extensions,
     newEpoch: i.groupContext.epoch + 1n,
+    sending: true,
   };
   validateProposalList(proposals, { kind: "external" }, ctx);
   if (i.removeLeaf !== undefined) {

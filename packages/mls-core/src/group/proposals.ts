@@ -73,6 +73,11 @@ export interface ProposalContext {
    * commit of a group created by reinitialisation or branching (RFC 9420 §11.2, §11.3).
    */
   readonly resumption?: PreSharedKeyID;
+  /**
+   * This member is creating the commit (§7.3: a sender MUST check that the leaves it sends are
+   * within their lifetime, whether or not received lifetimes are checked).
+   */
+  readonly sending?: boolean;
 }
 
 /** The committer: a member's leaf, or a joiner sending an external commit. */
@@ -415,7 +420,8 @@ export async function applyProposals(
     checkGceKeepsDictionary(ctx.groupContextExtensions, extensions);
     validateAppDataDictionary(extensions, "GroupContext");
   }
-  const now = ctx.config.checkReceivedLifetimes ? ctx.config.now() : undefined;
+  const now =
+    ctx.sending === true || ctx.config.checkReceivedLifetimes ? ctx.config.now() : undefined;
   const credentialTypes = summarizeCredentialTypes([...tree.members()].map(([, l]) => l));
 
   const updated: LeafIndex[] = [];

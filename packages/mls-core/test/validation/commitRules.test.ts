@@ -195,6 +195,20 @@ describe("§12.2 the committer validates its own proposal list", () => {
     await rejects(t.group("alice").commit({ add: [expired] }), ValidationError, "RFC9420 §7.3");
     await expectHealthy(t.group("alice"), [t.group("bob")]);
   });
+
+  it("§7.3: the committer checks lifetimes of what it sends even when received lifetimes are not checked", async () => {
+    const t = await buildGroup({
+      names: ["alice", "bob"],
+      config: { checkReceivedLifetimes: false },
+    });
+    const erin = await newClient(suite, "erin");
+    const base = await kpFor(erin);
+    const expired = await keyPackageWithLeaf(base.keyPackage, erin.signatureKeyPair, {
+      lifetime: { notBefore: 0n, notAfter: 1n },
+    } as never);
+    await rejects(t.group("alice").commit({ add: [expired] }), ValidationError, "RFC9420 §7.3");
+    await expectHealthy(t.group("alice"), [t.group("bob")]);
+  });
 });
 
 // ====================================================================== §12.4 commits
