@@ -1,9 +1,12 @@
 import type { CipherSuite } from "../crypto/provider.js";
+import { UsageError, ValidationError } from "../errors.js";
+import { isLastResortKeyPackage } from "../extensions/operational.js";
 import type { GroupConfig } from "../group/config.js";
 import type { KeyPackageBundle } from "../group/keyPackage.js";
-import { MlsGroup } from "../group/mlsGroup.js";
+import { type JoinOptions, MlsGroup } from "../group/mlsGroup.js";
 import type { PskStore } from "../group/psk.js";
 import { toHex } from "../util/bytes.js";
+import { WireFormat } from "../wire/enums.js";
 import type { Welcome } from "../wire/welcome.js";
 import { decodeKeyPackageBundle, encodeKeyPackageBundle } from "./keyPackageBundle.js";
 
@@ -122,4 +125,33 @@ export async function keyPackageForWelcome(
     if (b !== undefined) return b;
   }
   return undefined;
+}
+
+/**
+ * Joins from a Welcome with the stored KeyPackage it is addressed to, then stores the new group
+ * and deletes the used bundle (a last-resort KeyPackage is kept, draft-ietf-mls-extensions). The
+ * join is refused if a group with the same group_id is already stored (§12.4.3.1: the group_id
+ * MUST be unique among the groups the member is in); nothing is stored then.
+ */
+export async function joinAndStore(
+  storage: MlsStorage,
+  o: Omit<JoinOptions, "keyPackage">,
+): Promise<MlsGroup> {
+  const w = o.welcome;
+  let welcome: Welcome;
+  if (!("wireFormat" in w)) welcome = w;
+  else if (w.wireFormat === WireFormat.mls_welcome) welcome = w.welcome;
+  else throw new UsageError("the message is not a Welcome");
+  const bundle = await keyPackageForWelcome(storage, welcome);
+  if (bundle === undefined)
+    throw new UsageError("no stored KeyPackage is addressed by this Welcome");
+  const group = await MlsGroup.join({ psks: pskStoreOf(storage), ...o, keyPackage: bundle });
+  if ((await storage.getGroupState(group.groupId)) !== undefined)
+    throw new ValidationError(
+      "RFC9420 §12.4.3.1",
+      "the Welcome's group_id is that of a group this member is already in",
+    );
+  await saveGroup(storage, group);
+  if (!isLastResortKeyPackage(bundle.keyPackage)) await storage.deleteKeyPackage(bundle.ref);
+  return group;
 }

@@ -6,15 +6,22 @@ import {
   encodeKeyPackageBundle,
   getCipherSuite,
   InMemoryMlsStorage,
+  joinAndStore,
   keyPackageForWelcome,
   loadGroup,
   MlsGroup,
   pskStoreOf,
   saveGroup,
   toHex,
+  UsageError,
   utf8,
+  ValidationError,
   WireFormat,
 } from "../../src/index.js";
+
+const rejects = async (p: Promise<unknown>, cls: abstract new (...a: never[]) => Error) =>
+  expect(p).rejects.toBeInstanceOf(cls);
+
 import { keyPackageFor, newClient } from "../helpers.js";
 
 /** The storage interface: group states, KeyPackage bundles and PSKs outlive the objects. */
@@ -76,6 +83,38 @@ describe("MlsStorage", () => {
 
     await bobStore.deleteGroupState(bob.groupId);
     expect(await loadGroup(bobStore, bob.groupId)).toBeUndefined();
+  });
+
+  it("joinAndStore: joins with the stored bundle, stores the group, deletes the bundle; refuses a second group_id (§12.4.3.1)", async () => {
+    const bobStore = new InMemoryMlsStorage();
+    const [a, b] = await Promise.all([newClient(suite, "alice"), newClient(suite, "bob")]);
+    const kp1 = await keyPackageFor(suite, b);
+    const kp2 = await keyPackageFor(suite, b);
+    await bobStore.setKeyPackage(kp1);
+    await bobStore.setKeyPackage(kp2);
+    const alice = await MlsGroup.create({ suite, ...a });
+    const add = await alice.commit({ add: [kp1.keyPackage] });
+    await alice.merge(add.staged);
+    const bob = await joinAndStore(bobStore, { suite, welcome: add.welcome! });
+    expect(bob.epochAuthenticator).toEqual(alice.epochAuthenticator);
+    expect((await bobStore.groupIds()).map(toHex)).toEqual([toHex(alice.groupId)]);
+    expect((await bobStore.keyPackageRefs()).map(toHex)).toEqual([toHex(kp2.ref)]);
+
+    // A second Welcome for a group with the same group_id (here: the same group, re-added
+    // with his other KeyPackage after a removal) must not replace the stored one.
+    const rm = await alice.commit({ remove: [1] });
+    await alice.merge(rm.staged);
+    const again = await alice.commit({ add: [kp2.keyPackage] });
+    await alice.merge(again.staged);
+    const stored = await bobStore.getGroupState(alice.groupId);
+    await rejects(joinAndStore(bobStore, { suite, welcome: again.welcome! }), ValidationError);
+    expect(await bobStore.getGroupState(alice.groupId)).toEqual(stored);
+    expect((await bobStore.keyPackageRefs()).map(toHex)).toEqual([toHex(kp2.ref)]);
+    // With no stored bundle for it, a Welcome is a usage error.
+    await rejects(
+      joinAndStore(new InMemoryMlsStorage(), { suite, welcome: again.welcome! }),
+      UsageError,
+    );
   });
 
   it("stores copies: changing a returned value or a saved array does not change the store", async () => {
