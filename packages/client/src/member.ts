@@ -348,7 +348,36 @@ export class ApqMember {
         await this.service.deleteWelcome(w.seq);
         continue;
       }
-      const session = await ApqSession.join(w.welcome, bundle, this.options);
+      let session: ApqSession;
+      try {
+        session = await ApqSession.join(w.welcome, bundle, this.options);
+      } catch (e) {
+        // A Welcome that cannot be joined (tampered, or invalid) never will be: refuse it and
+        // go on with the others; the KeyPackage stays for a valid one.
+        if (!isInputError(e)) throw e;
+        this.rejected.push({
+          groupId: w.groupId,
+          seq: w.seq,
+          sender: null,
+          reason: `${e.kind}: ${e.message}`,
+        });
+        this.stats.rejected++;
+        await this.service.deleteWelcome(w.seq);
+        continue;
+      }
+      // RFC 9420 §12.4.3.1: a group_id must be unique among this member's groups (T and PQ).
+      if (this.holdsMlsGroupOf(session)) {
+        this.rejected.push({
+          groupId: w.groupId,
+          seq: w.seq,
+          sender: null,
+          reason:
+            "validation: RFC9420 §12.4.3.1: a Welcome for a group_id this member is already in",
+        });
+        this.stats.rejected++;
+        await this.service.deleteWelcome(w.seq);
+        continue;
+      }
       this.groups.set(w.groupId, { session, cursor: w.seq });
       this.bundles.splice(this.bundles.indexOf(bundle), 1);
       await this.saveGroup(w.groupId);
@@ -357,6 +386,15 @@ export class ApqMember {
       joined.push(w.groupId);
     }
     return joined;
+  }
+
+  /** Whether one of this member's sessions has the T or PQ group_id of `session`. */
+  private holdsMlsGroupOf(session: ApqSession): boolean {
+    const ids = [session.traditional.groupId, session.postQuantum.groupId];
+    for (const { session: s } of this.groups.values())
+      for (const mine of [s.traditional.groupId, s.postQuantum.groupId])
+        if (ids.some((id) => bytesEqual(id, mine))) return true;
+    return false;
   }
 
   /** The stored KeyPackage pair a Welcome pair is addressed to. */
@@ -413,11 +451,7 @@ export class ApqMember {
         } catch (e) {
           // Bad input from the log must not wedge this member: refuse it and go on. Errors
           // that are this program's own fault (usage, internal) still propagate.
-          if (
-            !(e instanceof MlsError) ||
-            (e.kind !== "codec" && e.kind !== "validation" && e.kind !== "crypto")
-          )
-            throw e;
+          if (!isInputError(e)) throw e;
           this.rejected.push({
             groupId,
             seq: m.seq,
@@ -450,6 +484,13 @@ export class ApqMember {
   isMember(groupId: string): boolean {
     return this.groups.get(groupId)?.session.isActive ?? false;
   }
+}
+
+/** An error that bad input caused (codec, validation, crypto), not this program (usage, internal). */
+function isInputError(e: unknown): e is MlsError {
+  return (
+    e instanceof MlsError && (e.kind === "codec" || e.kind === "validation" || e.kind === "crypto")
+  );
 }
 
 /** "basic:<hex>" → the UTF-8 name. */

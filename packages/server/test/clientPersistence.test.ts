@@ -110,6 +110,30 @@ describe("ApqMember state in a ClientStore", () => {
     expect(frank.rejected[0]!.reason).toMatch(/^(validation|crypto): /);
   });
 
+  it("a Welcome that cannot be joined is refused, deleted, and does not stop the others", async () => {
+    const gina = await ApqMember.register(server.url, "gina");
+    const hal = await ApqMember.register(server.url, "hal");
+    await hal.publishKeyPackages(2);
+    const first = await gina.createGroup();
+    // Gina's first add carries a tampered Welcome (its last byte flipped): the service only sees
+    // the KeyPackage references and stores it for Hal.
+    const { pair } = await gina.service.claimKeyPackage(utf8("hal"));
+    const s = gina.session(first);
+    const pending = await s.fullCommit({ add: [s.decodeKeyPackagePair(pair)] });
+    const welcome = pending.welcome!.slice();
+    welcome[welcome.length - 1]! ^= 1;
+    await gina.service.postMessage(first, pending.message, { welcome });
+    await pending.merge();
+    // A second group with a good Welcome.
+    const second = await gina.createGroup();
+    await gina.add(second, "hal");
+    expect(await hal.acceptWelcomes()).toEqual([second]);
+    expect(hal.rejected).toHaveLength(1);
+    expect(hal.rejected[0]).toMatchObject({ groupId: first });
+    expect(hal.rejected[0]!.reason).toMatch(/^(codec|validation|crypto): /);
+    expect(await hal.service.welcomes()).toEqual([]);
+  });
+
   it("refuses a store without a member, and corrupted records with a CodecError", async () => {
     await expect(ApqMember.restore(server.url, new MemoryClientStore())).rejects.toThrow(
       /no member is saved/,
