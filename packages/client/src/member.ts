@@ -39,6 +39,13 @@ interface GroupState {
   session: ApqSession;
   /** Last sequence number processed. */
   cursor: number;
+  /**
+   * Own commits whose post failed with the outcome unknown and that were not (yet) in the log:
+   * the service may still store one (a request it timed out can finish), so it is kept until
+   * the log decides — merged when it appears there, dropped when another commit takes its epoch.
+   * Kept in memory only.
+   */
+  unresolved: PendingCommit[];
 }
 
 /** Counters a demo or a test can print. */
@@ -141,6 +148,7 @@ export class ApqMember {
       member.groups.set(key.slice(GROUP_PREFIX.length), {
         session: ApqSession.deserialize(session, opts),
         cursor,
+        unresolved: [],
       });
     }
     return member;
@@ -204,7 +212,7 @@ export class ApqMember {
   async createGroup(policy?: unknown): Promise<string> {
     const session = await ApqSession.create(this.client, this.options);
     const created = await this.service.createGroup(await session.groupInfoPair(), policy);
-    const state: GroupState = { session, cursor: 0 };
+    const state: GroupState = { session, cursor: 0, unresolved: [] };
     this.groups.set(created.groupId, state);
     await this.commit(created.groupId, (s) => s.fullCommit());
     return created.groupId;
@@ -233,8 +241,12 @@ export class ApqMember {
             ? undefined
             : await this.ownMessageSeq(groupId, pending.message).catch(() => undefined);
         if (stored === undefined) {
+          if (!(e instanceof EpochConflictError)) {
+            g.unresolved.push(pending);
+            throw e;
+          }
           pending.discard();
-          if (!(e instanceof EpochConflictError) || i + 1 >= attempts) throw e;
+          if (i + 1 >= attempts) throw e;
           this.stats.conflicts++;
           await this.sync(groupId);
           continue;
@@ -247,12 +259,16 @@ export class ApqMember {
       await pending.merge();
       g.cursor = Math.max(g.cursor, seq);
       await this.saveGroup(groupId);
-      this.stats.bytesSent += pending.message.length + (pending.welcome?.length ?? 0);
-      if (pending.kind === "full") this.stats.fullCommits++;
-      else this.stats.partialCommits++;
+      this.countCommit(pending);
       await this.publishGroupInfo(groupId);
       return pending;
     }
+  }
+
+  private countCommit(p: PendingCommit): void {
+    this.stats.bytesSent += p.message.length + (p.welcome?.length ?? 0);
+    if (p.kind === "full") this.stats.fullCommits++;
+    else this.stats.partialCommits++;
   }
 
   /** The seq of this client's message with exactly these bytes after the cursor, if stored. */
@@ -378,7 +394,7 @@ export class ApqMember {
         await this.service.deleteWelcome(w.seq);
         continue;
       }
-      this.groups.set(w.groupId, { session, cursor: w.seq });
+      this.groups.set(w.groupId, { session, cursor: w.seq, unresolved: [] });
       this.bundles.splice(this.bundles.indexOf(bundle), 1);
       await this.saveGroup(w.groupId);
       await this.saveMember();
@@ -422,7 +438,7 @@ export class ApqMember {
         this.stats.conflicts++;
         continue;
       }
-      this.groups.set(groupId, { session, cursor: seq });
+      this.groups.set(groupId, { session, cursor: seq, unresolved: [] });
       await this.saveGroup(groupId);
       this.stats.fullCommits++;
       this.stats.bytesSent += message.length;
@@ -444,7 +460,18 @@ export class ApqMember {
       if (messages.length === 0) break;
       for (const m of messages) {
         g.cursor = m.seq;
-        if (m.sender === this.service.clientId || !g.session.isActive) continue;
+        if (m.sender === this.service.clientId) {
+          // One of this member's commits whose answer it never got: the log says it was
+          // accepted, so it is merged now, in its place in the order.
+          const own = g.unresolved.find((p) => bytesEqual(p.message, m.message));
+          if (own !== undefined) {
+            g.unresolved = g.unresolved.filter((p) => p !== own);
+            await own.merge();
+            this.countCommit(own);
+          }
+          continue;
+        }
+        if (!g.session.isActive) continue;
         let r: Awaited<ReturnType<ApqSession["process"]>>;
         try {
           r = await g.session.process(m.message);
@@ -469,10 +496,15 @@ export class ApqMember {
           };
           got.push(rec);
           this.inbox.push(rec);
-        } else if (r.kind === "commit" && r.removedSelf) {
-          this.groups.delete(groupId);
-          await this.store?.delete(GROUP_PREFIX + groupId);
-          return got;
+        } else if (r.kind === "commit") {
+          // Another commit took the epoch: no unresolved commit of this member can be accepted.
+          for (const p of g.unresolved) p.discard();
+          g.unresolved = [];
+          if (r.removedSelf) {
+            this.groups.delete(groupId);
+            await this.store?.delete(GROUP_PREFIX + groupId);
+            return got;
+          }
         }
       }
       await this.saveGroup(groupId);

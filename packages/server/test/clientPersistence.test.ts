@@ -228,6 +228,43 @@ describe("ServiceClient.postMessage retries", () => {
     expect((await dan.sync(groupId)).map((m) => m.text)).toEqual(["still one group"]);
   });
 
+  it("a commit the service stores after answering 503 is merged when it shows up in the log", async () => {
+    const ida = await ApqMember.register(server.url, "late-ida");
+    const jon = await ApqMember.register(server.url, "late-jon");
+    await jon.publishKeyPackages(1);
+    const groupId = await ida.createGroup();
+    await ida.add(groupId, "late-jon");
+    await jon.acceptWelcomes();
+    ida.service.retry.attempts = 2;
+    ida.service.retry.maxDelayMs = 10;
+    const realFetch = globalThis.fetch;
+    let landed: Promise<unknown> | undefined;
+    // The first post reaches the service only after the client has been told 503 (a request
+    // the service timed out, still finishing); the retry never reaches it.
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      if (init?.method === "POST" && String(input).endsWith("/messages")) {
+        landed ??= new Promise((r) => setTimeout(r, 300)).then(() => realFetch(input, init));
+        return Response.json(
+          { error: { code: "timeout", message: "try later" } },
+          { status: 503, headers: { "retry-after": "0" } },
+        );
+      }
+      return realFetch(input, init);
+    });
+    const before = ida.session(groupId).tEpoch;
+    await expect(ida.update(groupId, "partial")).rejects.toMatchObject({ status: 503 });
+    spy.mockRestore();
+    expect(ida.session(groupId).tEpoch).toBe(before);
+    expect(((await landed) as Response).status).toBe(201);
+    // The log now has the commit: Ida merges it instead of forking from Jon.
+    await ida.sync(groupId);
+    await jon.sync(groupId);
+    expect(ida.session(groupId).tEpoch).toBe(before + 1n);
+    expect(jon.session(groupId).tEpoch).toBe(before + 1n);
+    await ida.send(groupId, "after the late commit");
+    expect((await jon.sync(groupId)).map((m) => m.text)).toEqual(["after the late commit"]);
+  });
+
   it("a refused GroupInfo after a merged commit is counted, not taken for a lost epoch", async () => {
     const erin = await ApqMember.register(server.url, "retry-erin");
     const groupId = await erin.createGroup();
