@@ -22,7 +22,17 @@ const bytes = (n: number, fill = 7) => new Uint8Array(n).fill(fill);
 /** Ops on the short inputs MLS uses: tree and transcript hashes, key schedule, secret tree. */
 const OPS: Readonly<Record<string, Op>> = {
   "sha256 64B": async (b) => () => b.hash("SHA-256").digest(bytes(64)),
+  "sha256 256B": async (b) => () => b.hash("SHA-256").digest(bytes(256)),
+  "sha256 512B": async (b) => () => b.hash("SHA-256").digest(bytes(512)),
+  "sha256 1KiB": async (b) => () => b.hash("SHA-256").digest(bytes(1024)),
+  "sha256 16KiB": async (b) => () => b.hash("SHA-256").digest(bytes(16384)),
+  "sha256 256KiB": async (b) => () => b.hash("SHA-256").digest(bytes(262144)),
+  "sha384 16KiB": async (b) => () => b.hash("SHA-384").digest(bytes(16384)),
   "hmac-sha256 64B": async (b) => () => b.hash("SHA-256").mac(bytes(32), bytes(64)),
+  "hmac-sha256 512B": async (b) => () => b.hash("SHA-256").mac(bytes(32), bytes(512)),
+  "hmac-sha256 16KiB": async (b) => () => b.hash("SHA-256").mac(bytes(32), bytes(16384)),
+  "aes128gcm seal 16KiB": async (b) => () =>
+    b.aead("AES-128-GCM").seal(bytes(16), bytes(12), bytes(16), bytes(16384)),
   "hkdf-expand sha256 32B": async (b) => () => b.kdf("SHA-256").expand(bytes(32), bytes(40), 32),
   "aes128gcm seal 64B": async (b) => () =>
     b.aead("AES-128-GCM").seal(bytes(16), bytes(12), bytes(16), bytes(64)),

@@ -76,14 +76,14 @@ describe.skipIf(!hasChromium)("mls-core in Chromium", () => {
 
   it("takes curves and AES-GCM from WebCrypto, hashing from noble (the browser auto table)", async () => {
     expect(await page.evaluate(() => hpqmlsVectors.implementations(1))).toEqual({
-      hash: "js",
+      hash: "js+webcrypto",
       kdf: "js",
       aead: "webcrypto",
       kem: "webcrypto",
       signature: "webcrypto",
     });
     expect(await page.evaluate(() => hpqmlsVectors.implementations(2))).toEqual({
-      hash: "js",
+      hash: "js+webcrypto",
       kdf: "js",
       aead: "webcrypto",
       kem: "webcrypto",

@@ -1,5 +1,6 @@
 import { UsageError } from "../errors.js";
 import type { AeadName, CryptoBackend, DhName, HashName, SignatureName } from "./backend.js";
+import { bySizeHash } from "./bySizeHash.js";
 import { DHKEM_HASH, DHKEM_ID, dhKem } from "./hpke/dhkem.js";
 import { HpkeSuite } from "./hpke/hpke.js";
 import { nobleBackend } from "./noble/index.js";
@@ -10,7 +11,7 @@ import { MLKEM768_P256_ID, mlKem768P256 } from "./pq/mlkem768p256.js";
 import { ML_KEM_1024_ID, mlKem1024 } from "./pq/mlkem1024.js";
 import { MLKEM1024_P384_ID, mlKem1024P384 } from "./pq/mlkem1024p384.js";
 import { MLKEM768_X25519_ID, mlKem768X25519 } from "./pq/xwing.js";
-import type { CipherSuite, Kem, SignatureScheme } from "./provider.js";
+import type { CipherSuite, Hash, Kem, SignatureScheme } from "./provider.js";
 import { webCryptoBackend, webCryptoImplementation } from "./webcrypto/index.js";
 
 /**
@@ -294,7 +295,8 @@ export function cipherSuiteInfo(id: number): CipherSuiteInfo | undefined {
  */
 type Side = "native" | "js";
 interface AutoTable {
-  readonly hash: Side;
+  /** "by-size": noble below `NATIVE_HASH_FROM` bytes, the native backend from there on. */
+  readonly hash: Side | "by-size";
   readonly kdf: Side;
   readonly aead: Side;
   readonly dh: Readonly<Record<DhName, Side>>;
@@ -318,13 +320,15 @@ const NODE_AUTO: AutoTable = {
  * Which backend "auto" takes each primitive from in a browser, where the native backend is
  * WebCrypto (`./platform.browser.ts`). Measured in Chromium (`npm run bench -- browser`, numbers
  * in ./README.md): WebCrypto wins every curve operation by far (X25519, P-256/384/521, Ed25519,
- * ECDSA) and AES-GCM, but each call is a promise that crosses into the browser's crypto thread, so for the short inputs MLS hashes,
- * MACs and derives (tree hashes, key schedule, secret tree) noble's synchronous code is faster.
- * Where WebCrypto lacks an algorithm (X448, Ed448, ChaCha20-Poly1305, or Ed25519/X25519 in an
+ * ECDSA) and AES-GCM, but each call is a promise that crosses into the browser's crypto thread,
+ * so for the short inputs of the key schedule and the secret tree (HKDF, and hashes or MACs of
+ * less than 256 bytes) noble's synchronous code is faster; from 256 bytes WebCrypto's SHA-2 wins
+ * by 1.4–13× (tree hashes over post-quantum keys, transcript hashes), hence "by-size". Where
+ * WebCrypto lacks an algorithm (X448, Ed448, ChaCha20-Poly1305, or Ed25519/X25519 in an
  * older browser), the WebCrypto backend itself falls back to noble.
  */
 const WEBCRYPTO_AUTO: AutoTable = {
-  hash: "js",
+  hash: "by-size",
   kdf: "js",
   aead: "native",
   dh: { X25519: "native", X448: "js", "P-256": "native", "P-384": "native", "P-521": "native" },
@@ -336,6 +340,9 @@ const WEBCRYPTO_AUTO: AutoTable = {
     "ECDSA-P521-SHA512": "native",
   },
 };
+
+/** Input length from which a "by-size" hash takes the native backend (measured crossover). */
+const NATIVE_HASH_FROM = 256;
 
 /** The table for this platform: Node's, or WebCrypto's when the native backend is WebCrypto. */
 const AUTO: AutoTable = nativeBackend?.name === "webcrypto" ? WEBCRYPTO_AUTO : NODE_AUTO;
@@ -384,7 +391,8 @@ function buildSignature(name: SuiteSignatureName, choice: CryptoBackendChoice): 
 
 /** The backend each part of a built suite came from (for `cipherSuiteImplementations`). */
 interface SuiteParts {
-  readonly hash: CryptoBackend;
+  /** One backend, or two: [short inputs, long inputs] (see `bySizeHash`). */
+  readonly hash: readonly CryptoBackend[];
   readonly kdf: CryptoBackend;
   readonly aead: CryptoBackend;
   /** The backend of the KEM's group; undefined for a pure ML-KEM. */
@@ -406,6 +414,21 @@ const KEM_GROUP: Readonly<Partial<Record<KemName, DhName>>> = {
   "P-521": "P-521",
 };
 
+/** The backends a suite's hash uses: one, or [short inputs, long inputs] for "by-size". */
+function hashBackends(choice: CryptoBackendChoice): readonly CryptoBackend[] {
+  const side = tableFor(choice).hash;
+  if (side !== "by-size") return [backendFor(choice, side)];
+  const small = backendFor(choice, "js");
+  const large = backendFor(choice, "native");
+  return small === large ? [small] : [small, large];
+}
+
+function buildHash(name: HashName, backends: readonly CryptoBackend[]): Hash {
+  const [small, large] = backends;
+  if (large === undefined) return small!.hash(name);
+  return bySizeHash(small!.hash(name), large.hash(name), NATIVE_HASH_FROM);
+}
+
 function buildSuite(s: CipherSuiteInfo, choice: CryptoBackendChoice): CipherSuite {
   const pick = (side: Side) => backendFor(choice, side);
   const kdf = pick(tableFor(choice).kdf).kdf(s.hash);
@@ -415,7 +438,7 @@ function buildSuite(s: CipherSuiteInfo, choice: CryptoBackendChoice): CipherSuit
   const suite: CipherSuite = {
     id: s.id,
     name: s.name,
-    hash: pick(tableFor(choice).hash).hash(s.hash),
+    hash: buildHash(s.hash, hashBackends(choice)),
     kdf,
     aead,
     hpke: new HpkeSuite(buildKem(s.kem, choice), kdf, aead),
@@ -423,7 +446,7 @@ function buildSuite(s: CipherSuiteInfo, choice: CryptoBackendChoice): CipherSuit
     randomBytes: (length) => random.randomBytes(length),
   };
   suiteParts.set(suite, {
-    hash: pick(tableFor(choice).hash),
+    hash: hashBackends(choice),
     kdf: pick(tableFor(choice).kdf),
     aead: pick(tableFor(choice).aead),
     dh:
@@ -436,8 +459,11 @@ function buildSuite(s: CipherSuiteInfo, choice: CryptoBackendChoice): CipherSuit
   return suite;
 }
 
-/** Where a primitive runs: OpenSSL through `node:crypto`, `crypto.subtle`, or pure JS. */
-export type PrimitiveImplementation = "node" | "webcrypto" | "js";
+/**
+ * Where a primitive runs: OpenSSL through `node:crypto`, `crypto.subtle`, or pure JS; for a hash,
+ * `"js+webcrypto"` is pure JS for short inputs and WebCrypto for long ones.
+ */
+export type PrimitiveImplementation = "node" | "webcrypto" | "js" | "js+webcrypto";
 
 /**
  * Which implementation each primitive of a suite (as `getCipherSuite` built it) runs on. `kem` is
@@ -460,12 +486,21 @@ export async function cipherSuiteImplementations(
     return b.name;
   };
   return {
-    hash: await of(p.hash, "hash", p.info.hash),
+    hash: await hashImplementation(p.hash, (b) => of(b, "hash", p.info.hash)),
     kdf: await of(p.kdf, "kdf", p.info.hash),
     aead: await of(p.aead, "aead", p.info.aead),
     kem: await of(p.dh?.backend, "dh", p.dh?.name ?? ""),
     signature: await of(p.signature, "signature", p.info.signature),
   };
+}
+
+async function hashImplementation(
+  backends: readonly CryptoBackend[],
+  of: (b: CryptoBackend) => Promise<PrimitiveImplementation>,
+): Promise<PrimitiveImplementation> {
+  const impls = await Promise.all(backends.map(of));
+  if (impls.length === 2 && impls[0] === "js" && impls[1] === "webcrypto") return "js+webcrypto";
+  return impls[impls.length - 1]!;
 }
 
 /** Builds a suite that is not in RFC 9420's table, e.g. a post-quantum one. */

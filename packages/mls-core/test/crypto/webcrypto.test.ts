@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { bySizeHash } from "../../src/crypto/bySizeHash.js";
 import { nobleBackend } from "../../src/crypto/noble/index.js";
+import type { Hash } from "../../src/crypto/provider.js";
 import { cipherSuiteImplementations, getCipherSuite } from "../../src/crypto/suites.js";
 import {
   webCryptoBackend,
@@ -31,9 +33,9 @@ describe("WebCrypto backend", () => {
     await expect(webCryptoImplementation("hash", "MD5")).rejects.toBeInstanceOf(UsageError);
   });
 
-  it('"webcrypto" composes a suite as a browser does: curves and AES-GCM native, hashing on noble', async () => {
+  it('"webcrypto" composes a suite as a browser does: curves and AES-GCM native, HKDF on noble, hashing by size', async () => {
     expect(await cipherSuiteImplementations(getCipherSuite(1, { backend: "webcrypto" }))).toEqual({
-      hash: "js",
+      hash: "js+webcrypto",
       kdf: "js",
       aead: "webcrypto",
       kem: "webcrypto",
@@ -50,7 +52,7 @@ describe("WebCrypto backend", () => {
     expect(
       await cipherSuiteImplementations(getCipherSuite(0xf00a, { backend: "webcrypto" })),
     ).toEqual({
-      hash: "js",
+      hash: "js+webcrypto",
       kdf: "js",
       aead: "webcrypto",
       kem: "js",
@@ -68,6 +70,34 @@ describe("WebCrypto backend", () => {
   it("cipherSuiteImplementations refuses a suite it did not build", async () => {
     const copy = { ...getCipherSuite(1) };
     await expect(cipherSuiteImplementations(copy)).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it("a by-size hash agrees with both of its halves and takes the native one from 256 bytes", async () => {
+    const calls: string[] = [];
+    const spy = (name: string, h: Hash): Hash => ({
+      ...h,
+      digest: (d) => {
+        calls.push(name);
+        return h.digest(d);
+      },
+      mac: (k, d) => {
+        calls.push(name);
+        return h.mac(k, d);
+      },
+    });
+    const h = bySizeHash(
+      spy("js", nobleBackend.hash("SHA-256")),
+      spy("web", webCryptoBackend.hash("SHA-256")),
+      256,
+    );
+    for (const n of [0, 1, 255, 256, 4096]) {
+      const data = new Uint8Array(n).fill(n & 0xff);
+      expect(await h.digest(data)).toEqual(await nobleBackend.hash("SHA-256").digest(data));
+      expect(await h.mac(utf8("k"), data)).toEqual(
+        await nobleBackend.hash("SHA-256").mac(utf8("k"), data),
+      );
+    }
+    expect(calls).toEqual(["js", "js", "js", "js", "js", "js", "web", "web", "web", "web"]);
   });
 
   it("HMAC with an empty key (HPKE's LabeledExtract salt) agrees with noble", async () => {
