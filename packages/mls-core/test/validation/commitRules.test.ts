@@ -11,19 +11,13 @@ import {
   type AuthenticatedContent,
   CryptoError,
   createCommit,
-  decodeBytes,
-  decryptWithLabel,
   type Extension,
   ExtensionType,
   encodeGroupContext,
   encryptWithLabel,
   externalSendersCodec,
   type FramedContent,
-  type GroupSecrets,
-  groupSecretsCodec,
   InMemoryPskStore,
-  type KeyPackageBundle,
-  keyPackageRef,
   leafToNode,
   type MLSMessage,
   MlsGroup,
@@ -42,7 +36,6 @@ import {
   UsageError,
   utf8,
   ValidationError,
-  type Welcome,
   WireFormat,
 } from "../../src/index.js";
 import {
@@ -50,6 +43,7 @@ import {
   commitAll,
   expectHealthy,
   expectRefused,
+  groupSecretsFor,
   keyPackageWithLeaf,
   kpFor,
   newClient,
@@ -62,27 +56,6 @@ import {
 } from "./support.js";
 
 const names4 = ["alice", "bob", "carol", "dave"];
-
-/** The GroupSecrets a Welcome carries for `kp`, decrypted as its recipient would. */
-async function groupSecretsFor(welcome: Welcome, kp: KeyPackageBundle): Promise<GroupSecrets> {
-  const ref = await keyPackageRef(suite, kp.keyPackage);
-  const entry = welcome.secrets.find(
-    (s) => s.newMember.length === ref.length && s.newMember.every((x, i) => x === ref[i]),
-  );
-  if (entry === undefined) throw new Error("the Welcome is not for this KeyPackage");
-  return decodeBytes(
-    groupSecretsCodec,
-    await decryptWithLabel(
-      suite,
-      kp.privateKeys.initPrivateKey,
-      kp.keyPackage.initKey,
-      "Welcome",
-      welcome.encryptedGroupInfo,
-      entry.encryptedGroupSecrets.kemOutput,
-      entry.encryptedGroupSecrets.ciphertext,
-    ),
-  );
-}
 
 function externalPskId(id: string): PreSharedKeyID {
   return { psktype: PSKType.external, pskId: utf8(id), pskNonce: suite.randomBytes(suite.kdf.Nh) };

@@ -549,19 +549,15 @@ export async function keyPackageWithLeaf(
  * Opens a Welcome as its recipient, lets `edit` change the GroupInfo (re-signed by `signer`) and
  * the GroupSecrets, and seals it again for the same KeyPackage. Only Welcomes without PSKs.
  */
-export async function rewriteWelcome(
+/** The GroupSecrets a Welcome carries for `kp`, decrypted as its recipient would. */
+export async function groupSecretsFor(
   welcome: Welcome,
   kp: KeyPackageBundle,
-  signer: KeyPair,
-  edit: {
-    groupInfo?: (gi: GroupInfo) => GroupInfo | Promise<GroupInfo>;
-    groupSecrets?: (gs: GroupSecrets) => GroupSecrets;
-  },
-): Promise<Welcome> {
+): Promise<GroupSecrets> {
   const ref = await keyPackageRef(suite, kp.keyPackage);
   const entry = welcome.secrets.find((s) => bytesEq(s.newMember, ref));
   if (entry === undefined) throw new Error("the Welcome is not for this KeyPackage");
-  const gs = decodeBytes(
+  return decodeBytes(
     groupSecretsCodec,
     await decryptWithLabel(
       suite,
@@ -573,6 +569,19 @@ export async function rewriteWelcome(
       entry.encryptedGroupSecrets.ciphertext,
     ),
   );
+}
+
+export async function rewriteWelcome(
+  welcome: Welcome,
+  kp: KeyPackageBundle,
+  signer: KeyPair,
+  edit: {
+    groupInfo?: (gi: GroupInfo) => GroupInfo | Promise<GroupInfo>;
+    groupSecrets?: (gs: GroupSecrets) => GroupSecrets;
+  },
+): Promise<Welcome> {
+  const ref = await keyPackageRef(suite, kp.keyPackage);
+  const gs = await groupSecretsFor(welcome, kp);
   const welcomeSecret = await deriveWelcomeSecret(
     suite,
     gs.joinerSecret,
