@@ -10,6 +10,8 @@ export class Metrics {
   readonly latency: Histogram<"method" | "route" | "status">;
   readonly accepted: Counter<"kind">;
   readonly epochConflicts: Counter<"kind">;
+  /** Posts of bytes already stored: `outcome` "retry" (same client, 200) or "replay" (409). */
+  readonly duplicates: Counter<"kind" | "outcome">;
   readonly dbErrors: Counter;
 
   constructor(options: { processMetrics?: boolean } = {}) {
@@ -37,6 +39,12 @@ export class Metrics {
       name: "hpqmls_epoch_conflicts_total",
       help: "Messages refused with 409 epoch_conflict, by kind",
       labelNames: ["kind"],
+      registers,
+    });
+    this.duplicates = new Counter({
+      name: "hpqmls_duplicate_messages_total",
+      help: "Posts of a message already stored: retries by its sender (200) and replays by others (409)",
+      labelNames: ["kind", "outcome"],
       registers,
     });
     this.dbErrors = new Counter({

@@ -257,6 +257,13 @@ describe("replays", () => {
     expectError(copy, 409, "duplicate_message");
     const read = await bob.service.readMessages(groupId, 0, 1000);
     expect(read.messages.filter((m) => b64(m.message) === b64(bytes))).toHaveLength(1);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /hpqmls_duplicate_messages_total\{kind="application",outcome="retry"\} [1-9]/,
+    );
+    expect(metrics).toMatch(
+      /hpqmls_duplicate_messages_total\{kind="application",outcome="replay"\} [1-9]/,
+    );
     for (const m of [bob, carol]) await m.sync(groupId);
   });
 });

@@ -102,11 +102,15 @@ export function messageRoutes(app: FastifyInstance, ctx: AppContext): void {
         if (r.reason === "not_found") throw notFound(`group ${g.groupId}`);
         if (r.reason === "not_member")
           throw forbidden(`only members of group ${g.groupId} may post (or an external join)`);
-        if (r.reason === "duplicate") throw duplicateMessage(r.seq);
+        if (r.reason === "duplicate") {
+          ctx.metrics.duplicates.inc({ kind: m.kind, outcome: "replay" });
+          throw duplicateMessage(r.seq);
+        }
         ctx.metrics.epochConflicts.inc({ kind: m.kind });
         throw epochConflict(r.tEpoch, r.pqEpoch);
       }
       if (r.duplicate === true) {
+        ctx.metrics.duplicates.inc({ kind: m.kind, outcome: "retry" });
         // The same client posted these bytes before (e.g. retrying after a lost answer): the
         // stored copy's answer again, nothing new stored or fanned out.
         const { seq, kind, tEpoch, pqEpoch } = r.message;
