@@ -27,7 +27,15 @@ import {
 } from "@hpqmls/pq-combiner";
 import { createLogger, type SqlStorage } from "@hpqmls/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Backend, listen, pgliteBackend, stateOf, type TestServer } from "./helpers.js";
+import {
+  type Backend,
+  httpRequest,
+  listen,
+  pgliteBackend,
+  type Reply,
+  stateOf,
+  type TestServer,
+} from "./helpers.js";
 
 /**
  * The HTTP contract over real loopback HTTP: authentication, authorization, validation (every
@@ -36,12 +44,6 @@ import { type Backend, listen, pgliteBackend, stateOf, type TestServer } from ".
  */
 
 const BODY_LIMIT = 64 * 1024;
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  json: { error?: { code: string; message: string } } & Record<string, unknown>;
-}
 
 let backend: Backend;
 let storage: SqlStorage;
@@ -57,26 +59,16 @@ let groupId = "";
 const sentBodies: string[] = [];
 const sentAuthorizations: string[] = [];
 
-async function raw(
+function raw(
   method: string,
   path: string,
   o: { body?: string | Uint8Array; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
-  const bytes = typeof o.body === "string" ? utf8(o.body) : o.body;
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      ...(bytes === undefined ? {} : { "content-type": "application/json" }),
-      ...o.headers,
-    },
-    ...(bytes === undefined ? {} : { body: bytes }),
+  const body = typeof o.body === "string" ? utf8(o.body) : o.body;
+  return httpRequest(`${server.url}${path}`, method, {
+    ...(body === undefined ? {} : { body }),
+    ...(o.headers === undefined ? {} : { headers: o.headers }),
   });
-  const text = await res.text();
-  let json = {};
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, json: json as Reply["json"] };
 }
 
 /** A request signed by `clientId` with `key` (over `signedBody` if given, else the body). */

@@ -123,3 +123,35 @@ export async function listen(options: AppOptions, port = 0): Promise<TestServer>
     close: () => app.close(),
   };
 }
+
+/** An HTTP answer with its body parsed as JSON (`{}` when it is not JSON). */
+export interface Reply {
+  status: number;
+  headers: Headers;
+  json: { error?: { code: string; message: string } & Record<string, unknown> } & Record<
+    string,
+    unknown
+  >;
+}
+
+/** One HTTP request as a client would send it (JSON content type when there is a body). */
+export async function httpRequest(
+  url: string,
+  method: string,
+  o: { body?: Uint8Array; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const res = await fetch(url, {
+    method,
+    headers: {
+      ...(o.body === undefined ? {} : { "content-type": "application/json" }),
+      ...o.headers,
+    },
+    ...(o.body === undefined ? {} : { body: o.body }),
+  });
+  const text = await res.text();
+  let json = {};
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, json: json as Reply["json"] };
+}

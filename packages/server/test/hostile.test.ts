@@ -4,7 +4,15 @@ import { ApqMember, authorizationHeader, b64, generateServiceKey } from "@hpqmls
 import { type KeyPair, utf8 } from "@hpqmls/mls-core";
 import type { SqlStorage } from "@hpqmls/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Backend, listen, pgliteBackend, stateOf, type TestServer } from "./helpers.js";
+import {
+  type Backend,
+  httpRequest,
+  listen,
+  pgliteBackend,
+  type Reply,
+  stateOf,
+  type TestServer,
+} from "./helpers.js";
 
 /**
  * Hostile clients against real loopback HTTP: replays, reordering, stale commits, oversize and
@@ -27,36 +35,17 @@ let bob: ApqMember;
 let carol: ApqMember;
 let groupId = "";
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  json: { error?: { code: string; message: string } & Record<string, unknown> } & Record<
-    string,
-    unknown
-  >;
-}
-
-async function send(
+function send(
   base: string,
   method: string,
   path: string,
   body: Uint8Array | undefined,
   authorization: string | undefined,
 ): Promise<Reply> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...(authorization === undefined ? {} : { authorization }),
-    },
+  return httpRequest(`${base}${path}`, method, {
     ...(body === undefined ? {} : { body }),
+    ...(authorization === undefined ? {} : { headers: { authorization } }),
   });
-  const text = await res.text();
-  let json = {};
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, json: json as Reply["json"] };
 }
 
 /** A request signed by `who`; returns the Authorization header too, for replays. */
