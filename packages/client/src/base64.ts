@@ -1,26 +1,9 @@
-/** base64url without padding, as the API uses for binary fields. Written out (no `Buffer`), so the
- * same code runs in Node and in browsers. */
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const INDEX = new Int16Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) INDEX[ALPHABET.charCodeAt(i)] = i;
+/** base64url without padding, as the API uses for binary fields; no `Buffer`, so the same code
+ * runs in Node and in browsers. */
+import { base64UrlDigit, toBase64Url } from "@hpqmls/mls-core";
 
 export function b64(bytes: Uint8Array): string {
-  let s = "";
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    s +=
-      ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    s += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    s += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
-  }
-  return s;
+  return toBase64Url(bytes);
 }
 
 /**
@@ -36,7 +19,7 @@ export function unb64(s: string): Uint8Array {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 32 || c === 9 || c === 10 || c === 13) continue;
-    const v = c === 43 ? 62 : c === 47 ? 63 : c < 128 ? INDEX[c]! : -1;
+    const v = c === 43 ? 62 : c === 47 ? 63 : base64UrlDigit(c);
     if (v < 0) break;
     acc = ((acc << 6) | v) & 0xffffff;
     bits += 6;

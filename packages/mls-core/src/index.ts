@@ -14,6 +14,7 @@ export * from "./schedule/pskSecret.js";
 export * from "./schedule/secretTree.js";
 export * from "./schedule/transcript.js";
 export * from "./treemath.js";
+export * from "./util/base64url.js";
 export * from "./util/bytes.js";
 export * from "./wire/index.js";
 

@@ -5,6 +5,8 @@
  * contexts only), in Node ≥ 19, Deno and Bun.
  */
 
+import { base64UrlDigit } from "../../util/base64url.js";
+
 /** A WebCrypto `CryptoKey`; opaque here. */
 export interface WebCryptoKey {
   readonly type: string;
@@ -82,28 +84,6 @@ export function u8(b: ArrayBuffer): Uint8Array {
   return new Uint8Array(b);
 }
 
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const B64_INDEX = new Int16Array(128).fill(-1);
-for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
-
-/** base64url without padding (RFC 4648 §5), as JWK uses it. */
-export function toBase64Url(b: Uint8Array): string {
-  let s = "";
-  let i = 0;
-  for (; i + 2 < b.length; i += 3) {
-    const n = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
-    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
-  }
-  if (i + 1 === b.length) {
-    const n = b[i]! << 16;
-    s += B64[n >> 18]! + B64[(n >> 12) & 63]!;
-  } else if (i + 2 === b.length) {
-    const n = (b[i]! << 16) | (b[i + 1]! << 8);
-    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]!;
-  }
-  return s;
-}
-
 /** Decodes a JWK member into exactly `size` bytes, left-padded (JWK keeps leading zeros). */
 export function fromBase64Url(s: string | undefined, size: number): Uint8Array {
   if (s === undefined) throw new TypeError("JWK member missing");
@@ -114,7 +94,7 @@ export function fromBase64Url(s: string | undefined, size: number): Uint8Array {
   let o = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    const v = c < 128 ? B64_INDEX[c]! : -1;
+    const v = base64UrlDigit(c);
     if (v < 0) throw new TypeError("bad base64url");
     acc = (acc << 6) | v;
     bits += 6;
