@@ -60,6 +60,18 @@ export interface MemberStats {
   groupInfoFailures: number;
 }
 
+/** Every counter at zero. */
+export function emptyMemberStats(): MemberStats {
+  return {
+    fullCommits: 0,
+    partialCommits: 0,
+    bytesSent: 0,
+    conflicts: 0,
+    rejected: 0,
+    groupInfoFailures: 0,
+  };
+}
+
 /**
  * A message of a group's log that this member refused: a replayed or tampered copy, garbage
  * from a hostile member, a message for an epoch it has left. The group state is unchanged (a
@@ -85,14 +97,7 @@ export class ApqMember {
   private readonly groups = new Map<string, GroupState>();
   readonly inbox: Received[] = [];
   readonly rejected: Rejected[] = [];
-  readonly stats: MemberStats = {
-    fullCommits: 0,
-    partialCommits: 0,
-    bytesSent: 0,
-    conflicts: 0,
-    rejected: 0,
-    groupInfoFailures: 0,
-  };
+  readonly stats: MemberStats = emptyMemberStats();
 
   private constructor(
     readonly name: string,

@@ -1,7 +1,5 @@
-import type { CipherSuite } from "../crypto/provider.js";
 import { UsageError, ValidationError } from "../errors.js";
 import { isLastResortKeyPackage } from "../extensions/operational.js";
-import type { GroupConfig } from "../group/config.js";
 import type { KeyPackageBundle } from "../group/keyPackage.js";
 import { type JoinOptions, MlsGroup } from "../group/mlsGroup.js";
 import type { PskStore } from "../group/psk.js";
@@ -99,11 +97,8 @@ export async function saveGroup(storage: MlsStorage, group: MlsGroup): Promise<v
 export async function loadGroup(
   storage: MlsStorage,
   groupId: Uint8Array,
-  options: {
-    config?: Partial<GroupConfig>;
-    psks?: PskStore;
-    suites?: (id: number) => CipherSuite;
-  } = {},
+  /** As for `MlsGroup.deserialize`; PSKs default to the storage's (`pskStoreOf`). */
+  options: NonNullable<Parameters<typeof MlsGroup.deserialize>[1]> = {},
 ): Promise<MlsGroup | undefined> {
   const state = await storage.getGroupState(groupId);
   if (state === undefined) return undefined;

@@ -12,7 +12,13 @@
  * server's schedule (GET /v1/groups/{id}/schedule, the policy engine over the server's view) and
  * makes the FULL or PARTIAL commit it says is due; the console's timeline shows them.
  */
-import { ApqMember, IndexedDbClientStore, type MemberStats, ServiceError } from "@hpqmls/client";
+import {
+  ApqMember,
+  emptyMemberStats,
+  IndexedDbClientStore,
+  type MemberStats,
+  ServiceError,
+} from "@hpqmls/client";
 import { $, bytes, h, setStatus, showError } from "./dom.js";
 
 const POLICIES: Readonly<Record<string, unknown>> = {
@@ -34,14 +40,7 @@ let member: ApqMember | undefined;
 let groupId: string | undefined;
 let published = false;
 let rendered = 0;
-let lastStats: MemberStats = {
-  fullCommits: 0,
-  partialCommits: 0,
-  bytesSent: 0,
-  conflicts: 0,
-  rejected: 0,
-  groupInfoFailures: 0,
-};
+let lastStats: MemberStats = emptyMemberStats();
 
 // One operation at a time: an ApqSession must not be used by two tasks at once.
 let chain: Promise<unknown> = Promise.resolve();
