@@ -1,5 +1,6 @@
 import { mapDriverError, type Row, type SqlExecutor } from "./driver.js";
-import type { MessageKind } from "./types.js";
+import { toGroup } from "./rows.js";
+import type { GroupRecord, MessageKind } from "./types.js";
 
 /**
  * Read-only queries of the operator console (packages/server/src/console/): every group with its
@@ -8,20 +9,11 @@ import type { MessageKind } from "./types.js";
  * come back as numbers from both drivers).
  */
 
-export interface ConsoleGroupRow {
-  readonly groupId: string;
-  readonly tSuite: number;
-  readonly pqSuite: number;
-  readonly mode: number;
-  readonly tEpoch: number;
-  readonly pqEpoch: number;
-  readonly lastSeq: number;
-  readonly createdAt: number;
-  readonly lastFullAt: number | null;
-  readonly lastCommitAt: number | null;
-  readonly commitsSinceFull: number;
-  readonly members: number;
-}
+/** A group as the console lists it: its record without ids, policy or message counter. */
+export type ConsoleGroupRow = Omit<
+  GroupRecord,
+  "tGroupId" | "pqGroupId" | "policy" | "messagesSinceCommit"
+> & { readonly members: number };
 
 export interface TimelineEntry {
   readonly seq: number;
@@ -61,8 +53,7 @@ export async function consoleGroups(
 ): Promise<{ groups: ConsoleGroupRow[]; total: number }> {
   const rows = await q(
     db,
-    `SELECT g.group_id, g.t_suite, g.pq_suite, g.mode, g.t_epoch, g.pq_epoch, g.last_seq,
-       g.created_at, g.last_full_at, g.last_commit_at, g.commits_since_full,
+    `SELECT g.*,
        (SELECT count(*)::int FROM members m
           WHERE m.group_id = g.group_id AND m.removed_seq IS NULL) AS members
      FROM groups g ORDER BY g.created_at DESC, g.group_id LIMIT $1 OFFSET $2`,
@@ -71,20 +62,10 @@ export async function consoleGroups(
   const [total] = await q<{ n: number }>(db, "SELECT count(*)::int AS n FROM groups", []);
   return {
     total: total?.n ?? 0,
-    groups: rows.map((r) => ({
-      groupId: r.group_id as string,
-      tSuite: r.t_suite as number,
-      pqSuite: r.pq_suite as number,
-      mode: r.mode as number,
-      tEpoch: r.t_epoch as number,
-      pqEpoch: r.pq_epoch as number,
-      lastSeq: r.last_seq as number,
-      createdAt: r.created_at as number,
-      lastFullAt: (r.last_full_at as number | null) ?? null,
-      lastCommitAt: (r.last_commit_at as number | null) ?? null,
-      commitsSinceFull: r.commits_since_full as number,
-      members: r.members as number,
-    })),
+    groups: rows.map((r) => {
+      const { tGroupId, pqGroupId, policy, messagesSinceCommit, ...g } = toGroup(r);
+      return { ...g, members: r.members as number };
+    }),
   };
 }
 

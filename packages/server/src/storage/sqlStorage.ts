@@ -9,6 +9,7 @@ import {
   StorageUnavailableError,
   sqlState,
 } from "./driver.js";
+import { GROUP_COLUMNS, toClient, toGroup, toMember, toMessage } from "./rows.js";
 import { migrate } from "./sql.js";
 import type {
   AppendResult,
@@ -16,7 +17,6 @@ import type {
   GroupRecord,
   MemberRecord,
   MessageEvent,
-  MessageKind,
   NewGroup,
   NewKeyPackage,
   NewMessage,
@@ -25,7 +25,6 @@ import type {
   Storage,
   StoredGroupInfo,
   StoredGroupInfoInput,
-  StoredMessage,
   WaitingWelcome,
 } from "./types.js";
 
@@ -36,61 +35,6 @@ const NONCE_SWEEP_EVERY = 500;
 /** Thrown inside a transaction to roll it back and answer with a result instead. */
 class Abort<T> {
   constructor(readonly result: T) {}
-}
-
-const GROUP_COLUMNS = `group_id, t_group_id, pq_group_id, t_suite, pq_suite, mode, t_epoch, pq_epoch,
-  last_seq, policy, created_at, last_full_at, last_commit_at, commits_since_full,
-  messages_since_commit`;
-
-function toGroup(r: Row): GroupRecord {
-  return {
-    groupId: r.group_id as string,
-    tGroupId: r.t_group_id as Uint8Array,
-    pqGroupId: r.pq_group_id as Uint8Array,
-    tSuite: r.t_suite as number,
-    pqSuite: r.pq_suite as number,
-    mode: r.mode as number,
-    tEpoch: r.t_epoch as number,
-    pqEpoch: r.pq_epoch as number,
-    lastSeq: r.last_seq as number,
-    policy: r.policy,
-    createdAt: r.created_at as number,
-    lastFullAt: (r.last_full_at as number | null) ?? null,
-    lastCommitAt: (r.last_commit_at as number | null) ?? null,
-    commitsSinceFull: r.commits_since_full as number,
-    messagesSinceCommit: r.messages_since_commit as number,
-  };
-}
-
-function toMessage(r: Row): StoredMessage {
-  return {
-    groupId: r.group_id as string,
-    seq: r.seq as number,
-    kind: r.kind as MessageKind,
-    tEpoch: r.t_epoch as number,
-    pqEpoch: r.pq_epoch as number,
-    sender: (r.sender as string | null) ?? null,
-    body: r.body as Uint8Array,
-    createdAt: r.created_at as number,
-  };
-}
-
-function toMember(r: Row): MemberRecord {
-  return {
-    identity: r.identity as Uint8Array,
-    joinedAt: r.joined_at as number,
-    lastCommitAt: (r.last_commit_at as number | null) ?? null,
-    removedSeq: (r.removed_seq as number | null) ?? null,
-  };
-}
-
-function toClient(r: Row): ClientRecord {
-  return {
-    clientId: r.client_id as string,
-    identity: r.identity as Uint8Array,
-    signatureKey: r.signature_key as Uint8Array,
-    createdAt: r.created_at as number,
-  };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
